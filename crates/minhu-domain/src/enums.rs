@@ -21,7 +21,7 @@ pub struct UnknownCode {
 macro_rules! labelled_enum {
     (
         $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $code:literal, $label:literal; )+ }
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $code:tt, $label:literal; )+ }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]

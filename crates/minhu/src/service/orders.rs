@@ -1,0 +1,382 @@
+//! Work-order use cases: register, act, read, list.
+
+use chrono::{DateTime, Utc};
+use minhu_domain::lifecycle;
+use minhu_domain::masking::{mask_name, mask_phone};
+use minhu_domain::permissions;
+use minhu_domain::{
+    Action, ActionContext, Actor, Citizen, NewOrder, Order, OrderAggregate, TimeLimit,
+    UnitDirectory, UnitInfo, WarningLevel,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{App, AppError, AppResult};
+use crate::storage::{HistoryEntry, OrderFilter, OrderPage, PageRequest, Scope};
+
+/// How much of the citizen a person may see on an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CitizenVisibility {
+    /// Centre staff: everything (each view is audited).
+    Full,
+    /// Handling units: phone and name masked (`138****5678`, `张*`).
+    Masked,
+    /// Handling units on a confidential (保密) order: nothing.
+    Hidden,
+}
+
+/// An order as one person may see it, with what they may do to it now.
+#[derive(Debug, Clone)]
+pub struct OrderDetail {
+    pub aggregate: OrderAggregate,
+    pub history: Vec<HistoryEntry>,
+    pub available_actions: Vec<&'static str>,
+    pub citizen_visibility: CitizenVisibility,
+    pub warning: Option<WarningLevel>,
+}
+
+/// The warning level of an order's active deadline at `now`, if it has one.
+#[must_use]
+pub fn warning_of(order: &Order, now: DateTime<Utc>) -> Option<WarningLevel> {
+    order
+        .active_deadline
+        .as_ref()
+        .map(|d| minhu_domain::warning::warning_level(d, now))
+}
+
+/// What `actor` may see of the citizen of `order`.
+#[must_use]
+pub fn citizen_visibility(actor: &Actor, order: &Order) -> CitizenVisibility {
+    if actor.sees_personal_data() {
+        CitizenVisibility::Full
+    } else if order.citizen.confidential {
+        CitizenVisibility::Hidden
+    } else {
+        CitizenVisibility::Masked
+    }
+}
+
+/// The citizen as shown under a visibility.
+#[must_use]
+pub fn present_citizen(citizen: &Citizen, visibility: CitizenVisibility) -> Citizen {
+    match visibility {
+        CitizenVisibility::Full => citizen.clone(),
+        CitizenVisibility::Masked => Citizen {
+            name: citizen.name.as_deref().map(mask_name),
+            phone: mask_phone(&citizen.phone),
+            contact_phone: citizen.contact_phone.as_deref().map(mask_phone),
+            gender: citizen.gender,
+            enterprise_name: citizen.enterprise_name.clone(),
+            confidential: false,
+            tags: citizen.tags.clone(),
+        },
+        CitizenVisibility::Hidden => Citizen {
+            name: None,
+            phone: String::new(),
+            contact_phone: None,
+            gender: None,
+            enterprise_name: None,
+            confidential: true,
+            tags: Vec::new(),
+        },
+    }
+}
+
+/// The data scope of an actor for list queries.
+#[must_use]
+pub fn scope_of(actor: &Actor) -> Scope {
+    if actor.is_centre_staff() {
+        Scope::All
+    } else {
+        Scope::UnitSubtree {
+            path_prefix: actor.unit.path.clone(),
+        }
+    }
+}
+
+/// Unit ids an action names (to be looked up before deciding).
+fn units_named_by(action: &Action) -> Vec<i64> {
+    match action {
+        Action::Dispatch(d) => {
+            let mut ids = vec![d.lead_unit_id];
+            ids.extend(&d.co_unit_ids);
+            ids
+        }
+        Action::Sign(a) => a.unit_id.into_iter().collect(),
+        Action::RequestReturn(a) => a.unit_id.into_iter().collect(),
+        Action::ReviewReturn(a) => std::iter::once(a.unit_id).chain(a.new_unit_id).collect(),
+        Action::Redispatch(a) => std::iter::once(a.to_unit_id).chain(a.unit_id).collect(),
+        Action::RequestExtension(a) => a.unit_id.into_iter().collect(),
+        Action::ReviewExtension(a) => vec![a.unit_id],
+        Action::Reply(a) => a.unit_id.into_iter().collect(),
+        Action::Review(a) => a.unit_id.into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl App {
+    async fn unit_directory(&self, actor: &Actor, mut ids: Vec<i64>) -> AppResult<UnitDirectory> {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut directory = UnitDirectory::new(self.store.units_by_ids(&ids).await?);
+        directory.insert(actor.unit.clone());
+        Ok(directory)
+    }
+
+    /// Registers a new order (登记) and gives it its number.
+    pub async fn register_order(&self, actor: &Actor, new: NewOrder) -> AppResult<OrderAggregate> {
+        let now = self.now();
+        let limits = self
+            .limits_for(new.category_id, new.order_type, new.urgency)
+            .await?;
+        let calendar = self.calendar().await?;
+        let location = &new.location;
+        let ids = [
+            location.district_id,
+            location.street_id,
+            location.community_id,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let units = self.unit_directory(actor, ids).await?;
+        let ctx = ActionContext {
+            now,
+            actor,
+            units: &units,
+            limits: &limits,
+            calendar: &calendar,
+            yellow_share: self.config.yellow_share,
+            merge_parent: None,
+        };
+        let transition = lifecycle::register(&ctx, new)?;
+        let local_date = calendar.local_date(now);
+        let order = self
+            .store
+            .create_order(&transition.order, &transition.events, local_date)
+            .await?;
+        Ok(OrderAggregate {
+            order,
+            assignments: Vec::new(),
+        })
+    }
+
+    /// Loads an order the actor may see, or `NotFound` (whether it does not exist or is out of
+    /// scope: existence is not leaked).
+    async fn visible_order(&self, actor: &Actor, number: &str) -> AppResult<OrderAggregate> {
+        let not_found = AppError::NotFound { what: "工单" };
+        let aggregate = self
+            .store
+            .find_order_by_number(number)
+            .await?
+            .ok_or(not_found)?;
+        if actor.is_centre_staff() {
+            return Ok(aggregate);
+        }
+        let units = self.unit_directory(actor, aggregate.unit_ids()).await?;
+        if permissions::can_see_order(actor, &aggregate, &units) {
+            Ok(aggregate)
+        } else {
+            Err(AppError::NotFound { what: "工单" })
+        }
+    }
+
+    /// Applies a lifecycle action to an order. `expected_version`, when given, must be the
+    /// order's current version; either way two racing actions cannot both win.
+    pub async fn act_on_order(
+        &self,
+        actor: &Actor,
+        number: &str,
+        action: Action,
+        expected_version: Option<i64>,
+    ) -> AppResult<OrderAggregate> {
+        let aggregate = self.visible_order(actor, number).await?;
+        let order = &aggregate.order;
+        if let Some(expected) = expected_version
+            && expected != order.version
+        {
+            return Err(AppError::Conflict);
+        }
+        let merge_parent = match &action {
+            Action::Merge(merge) => {
+                let parent = self
+                    .store
+                    .find_order_by_number(merge.parent_number.trim())
+                    .await?
+                    .ok_or_else(|| AppError::invalid("parent_number", "被并入的主工单不存在"))?;
+                Some(parent.order)
+            }
+            _ => None,
+        };
+        let mut ids = aggregate.unit_ids();
+        ids.extend(units_named_by(&action));
+        let units = self.unit_directory(actor, ids).await?;
+        let limits = self
+            .limits_for(order.category_id, order.order_type, order.urgency)
+            .await?;
+        let calendar = self.calendar().await?;
+        let ctx = ActionContext {
+            now: self.now(),
+            actor,
+            units: &units,
+            limits: &limits,
+            calendar: &calendar,
+            yellow_share: self.config.yellow_share,
+            merge_parent: merge_parent.as_ref(),
+        };
+        let transition = lifecycle::apply(&ctx, &aggregate, &action)?;
+        Ok(self
+            .store
+            .save_transition(order.version, &transition)
+            .await?)
+    }
+
+    /// One order with its assignments, history and the actions the actor may take now. The
+    /// citizen is masked or hidden for units; a centre user's unmasked view is audited.
+    pub async fn get_order(
+        &self,
+        actor: &Actor,
+        number: &str,
+        address: Option<&str>,
+    ) -> AppResult<OrderDetail> {
+        self.order_detail(actor, number, address, true).await
+    }
+
+    /// The same view as [`App::get_order`] with the citizen masked for everyone, so nothing is
+    /// revealed and nothing audited: the answer to an action, the history.
+    pub async fn get_order_masked(&self, actor: &Actor, number: &str) -> AppResult<OrderDetail> {
+        self.order_detail(actor, number, None, false).await
+    }
+
+    async fn order_detail(
+        &self,
+        actor: &Actor,
+        number: &str,
+        address: Option<&str>,
+        reveal: bool,
+    ) -> AppResult<OrderDetail> {
+        let mut aggregate = self.visible_order(actor, number).await?;
+        let now = self.now();
+        let history = self.store.order_history(aggregate.order.id).await?;
+        let units = self.unit_directory(actor, aggregate.unit_ids()).await?;
+        let limits = self
+            .limits_for(
+                aggregate.order.category_id,
+                aggregate.order.order_type,
+                aggregate.order.urgency,
+            )
+            .await?;
+        let calendar = self.calendar().await?;
+        let ctx = ActionContext {
+            now,
+            actor,
+            units: &units,
+            limits: &limits,
+            calendar: &calendar,
+            yellow_share: self.config.yellow_share,
+            merge_parent: None,
+        };
+        let available_actions = permissions::available_actions(&ctx, &aggregate);
+        let visibility = match citizen_visibility(actor, &aggregate.order) {
+            CitizenVisibility::Full if !reveal => CitizenVisibility::Masked,
+            other => other,
+        };
+        if visibility == CitizenVisibility::Full {
+            self.audit(
+                Some(actor.user_id),
+                "view_personal_data",
+                &aggregate.order.number,
+                None,
+                address,
+            )
+            .await?;
+        }
+        aggregate.order.citizen = present_citizen(&aggregate.order.citizen, visibility);
+        let warning = warning_of(&aggregate.order, now);
+        Ok(OrderDetail {
+            aggregate,
+            history,
+            available_actions,
+            citizen_visibility: visibility,
+            warning,
+        })
+    }
+
+    /// One page of the orders the actor may see. Phones and names in lists are masked for
+    /// everyone (lists are not audited); the detail view shows them to the centre.
+    pub async fn list_orders(
+        &self,
+        actor: &Actor,
+        mut filter: OrderFilter,
+        page: PageRequest,
+    ) -> AppResult<OrderPage> {
+        if filter.warning.is_some() && filter.now.is_none() {
+            filter.now = Some(self.now());
+        }
+        let mut result = self
+            .store
+            .list_orders(&filter, &scope_of(actor), &page)
+            .await?;
+        for item in &mut result.orders {
+            let visibility = match citizen_visibility(actor, &item.order) {
+                CitizenVisibility::Full => CitizenVisibility::Masked,
+                other => other,
+            };
+            item.order.citizen = present_citizen(&item.order.citizen, visibility);
+        }
+        Ok(result)
+    }
+
+    /// When a limit counted from `from` runs out on the stored calendar.
+    pub async fn deadline_preview(
+        &self,
+        from: DateTime<Utc>,
+        limit: TimeLimit,
+    ) -> AppResult<DateTime<Utc>> {
+        if limit.amount > 10_000 {
+            return Err(AppError::invalid("amount", "时长不能超过10000"));
+        }
+        Ok(self.calendar().await?.deadline(from, limit))
+    }
+
+    /// The units the dispatch catalogue suggests for a category (and its ancestors) in a
+    /// district: entries for the district first, then city-wide ones, nearest category first.
+    pub async fn suggest_units(
+        &self,
+        category_id: i64,
+        district_id: Option<i64>,
+    ) -> AppResult<Vec<UnitInfo>> {
+        let category = self
+            .store
+            .find_category(category_id)
+            .await?
+            .ok_or_else(|| AppError::invalid("category_id", "问题分类不存在"))?;
+        let chain = category.chain();
+        let catalogue = self.store.list_catalogue().await?;
+        let mut ranked: Vec<(usize, u8, i64)> = catalogue
+            .iter()
+            .filter_map(|entry| {
+                let depth = chain.iter().position(|c| *c == entry.category_id)?;
+                let district_rank = match (entry.district_id, district_id) {
+                    (Some(d), Some(wanted)) if d == wanted => 0,
+                    (None, _) => 1,
+                    _ => return None,
+                };
+                Some((depth, district_rank, entry.unit_id))
+            })
+            .collect();
+        ranked.sort_unstable();
+        let mut ids: Vec<i64> = Vec::new();
+        for (_, _, unit_id) in ranked {
+            if !ids.contains(&unit_id) {
+                ids.push(unit_id);
+            }
+        }
+        let units = self.store.units_by_ids(&ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| units.iter().find(|u| u.id == *id && u.active).cloned())
+            .collect())
+    }
+}

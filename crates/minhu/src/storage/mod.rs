@@ -1,0 +1,225 @@
+//! Storage: one interface ([`Store`]), one implementation per backend (SQLite, PostgreSQL).
+//!
+//! The backend is chosen once, from the database URL's scheme. Both implementations share their SQL
+//! text where the dialects agree (see `shared/`, compiled once per backend) and keep their own
+//! migrations under `migrations/<backend>/`, compiled into the binary.
+
+mod postgres;
+mod records;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use minhu_domain::calendar::CalendarDay;
+use minhu_domain::{
+    HistoryEvent, Order, OrderAggregate, PolicyRule, Role, Transition, UnitInfo, UnitKind,
+};
+
+pub use postgres::PgStore;
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The order changed since it was read (optimistic concurrency): someone else acted first.
+    #[error("the record was changed by someone else")]
+    Conflict,
+    /// A row the call needs does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken; `field` names it (`username`, `code`, …).
+    #[error("duplicate value for {field}")]
+    Duplicate { field: String },
+    /// A referenced row does not exist (foreign key); `field` names the reference.
+    #[error("invalid reference in {field}")]
+    InvalidReference { field: String },
+    /// Anything else: the database is down, a bug. Logged, shown as a 500.
+    #[error(transparent)]
+    Database(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            other => Self::Database(other.into()),
+        }
+    }
+}
+
+/// The result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything minhu keeps. All methods are atomic: a multi-row change happens in one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Runs pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- units ----
+    async fn create_unit(&self, unit: &NewUnit) -> StoreResult<UnitInfo>;
+    async fn update_unit(&self, id: i64, patch: &UnitPatch) -> StoreResult<UnitInfo>;
+    async fn list_units(&self) -> StoreResult<Vec<UnitInfo>>;
+    async fn find_unit(&self, id: i64) -> StoreResult<Option<UnitInfo>>;
+    async fn units_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<UnitInfo>>;
+    async fn count_units(&self) -> StoreResult<i64>;
+
+    // ---- users ----
+    async fn create_user(&self, user: &NewUser) -> StoreResult<User>;
+    async fn update_user(&self, id: i64, patch: &UserPatch) -> StoreResult<User>;
+    async fn set_password(&self, id: i64, password_hash: &str) -> StoreResult<()>;
+    async fn find_user(&self, id: i64) -> StoreResult<Option<User>>;
+    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn count_users(&self) -> StoreResult<i64>;
+
+    // ---- API tokens and login throttling ----
+    async fn create_token(&self, token: &NewToken) -> StoreResult<()>;
+    /// The user a token hash belongs to, if the token exists and has not expired at `now`.
+    async fn find_token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>>;
+    async fn delete_token(&self, token_hash: &str) -> StoreResult<()>;
+    async fn delete_expired_tokens(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        address: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Failures since `since`, for this username and for this address.
+    async fn count_login_failures(
+        &self,
+        username: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<LoginFailureCounts>;
+    async fn clear_login_failures(&self, username: &str) -> StoreResult<()>;
+
+    // ---- categories and time-limit policies ----
+    async fn create_category(&self, category: &NewCategory) -> StoreResult<Category>;
+    async fn update_category(&self, id: i64, patch: &CategoryPatch) -> StoreResult<Category>;
+    async fn list_categories(&self) -> StoreResult<Vec<Category>>;
+    async fn find_category(&self, id: i64) -> StoreResult<Option<Category>>;
+    async fn create_policy(&self, rule: &NewPolicyRule) -> StoreResult<PolicyRule>;
+    async fn delete_policy(&self, id: i64) -> StoreResult<()>;
+    async fn list_policies(&self) -> StoreResult<Vec<PolicyRule>>;
+    /// The rules on these categories and the global rules (`category_id IS NULL`).
+    async fn policies_for_categories(&self, category_ids: &[i64]) -> StoreResult<Vec<PolicyRule>>;
+
+    // ---- calendar ----
+    async fn list_calendar_days(&self) -> StoreResult<Vec<CalendarDay>>;
+    /// Inserts or replaces the days given.
+    async fn upsert_calendar_days(&self, days: &[CalendarDay]) -> StoreResult<()>;
+    async fn delete_calendar_day(&self, date: NaiveDate) -> StoreResult<bool>;
+
+    // ---- dispatch catalogue (派单目录) ----
+    async fn create_catalogue_entry(
+        &self,
+        entry: &NewCatalogueEntry,
+    ) -> StoreResult<CatalogueEntry>;
+    async fn delete_catalogue_entry(&self, id: i64) -> StoreResult<()>;
+    async fn list_catalogue(&self) -> StoreResult<Vec<CatalogueEntry>>;
+
+    // ---- orders ----
+    /// Stores a newly registered order (`order.id == 0`, empty number) and its first history
+    /// lines, giving it the next number of `local_date`'s daily sequence.
+    async fn create_order(
+        &self,
+        order: &Order,
+        events: &[HistoryEvent],
+        local_date: NaiveDate,
+    ) -> StoreResult<Order>;
+    /// Writes a transition if the order is still at `expected_version`, else `Conflict`.
+    /// The stored order gets version `expected_version + 1`.
+    async fn save_transition(
+        &self,
+        expected_version: i64,
+        transition: &Transition,
+    ) -> StoreResult<OrderAggregate>;
+    async fn find_order_by_number(&self, number: &str) -> StoreResult<Option<OrderAggregate>>;
+    async fn find_order(&self, id: i64) -> StoreResult<Option<OrderAggregate>>;
+    async fn order_history(&self, order_id: i64) -> StoreResult<Vec<HistoryEntry>>;
+    /// One page of orders matching `filter` inside `scope`, newest first, with the total count.
+    async fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> StoreResult<OrderPage>;
+    /// Order counts per state, for dashboards and the demo check.
+    async fn count_orders_by_state(&self) -> StoreResult<Vec<(String, i64)>>;
+
+    // ---- audit ----
+    async fn write_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
+    async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+
+    // ---- maintenance ----
+    /// A consistent online copy of the database to `path` (SQLite only).
+    async fn backup_to(&self, path: &str) -> StoreResult<()>;
+}
+
+/// Opens the store a database URL names (`sqlite://…` or `postgres://…`), creating an SQLite file
+/// (and its folder) if missing. Unknown schemes are refused rather than guessed.
+pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        anyhow::bail!(
+            "unsupported database URL `{}`: use sqlite://path/to/file.db or postgres://user@host/db",
+            redact_url(url)
+        )
+    }
+}
+
+/// A database URL with any password replaced by `***`, for logs and errors.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Whether a role list makes a user centre staff or unit staff does not live here: storage only
+/// keeps roles. This helper parses stored role codes, skipping unknown ones (a newer binary may
+/// have written them).
+#[must_use]
+pub fn parse_roles(codes: &str) -> Vec<Role> {
+    codes
+        .split(',')
+        .filter_map(|c| c.trim().parse::<Role>().ok())
+        .collect()
+}
+
+/// Stored form of a role list: comma-separated codes.
+#[must_use]
+pub fn format_roles(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Kinds of unit that can hold orders (everything but the city centre).
+#[must_use]
+pub fn unit_can_handle(kind: UnitKind) -> bool {
+    kind != UnitKind::CityCentre
+}

@@ -1,0 +1,261 @@
+//! Rows that storage reads and writes besides the domain's own types.
+
+use chrono::{DateTime, Utc};
+use minhu_domain::{
+    Channel, HistoryEvent, LimitStep, Order, OrderState, OrderType, Role, TimeLimit, UnitKind,
+    Urgency, WarningLevel,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A unit to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnit {
+    /// A unique code, e.g. `D01` or `B-WATER`.
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_id: Option<i64>,
+    #[serde(default)]
+    pub is_dispatch_point: bool,
+}
+
+/// Changes to a unit; `None` leaves a field as it is. Moving a unit in the tree is not offered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub is_dispatch_point: Option<bool>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub unit_id: i64,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    /// The argon2id PHC string. Never serialised to clients.
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user to create (the password is already hashed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub unit_id: i64,
+    pub roles: Vec<Role>,
+    pub password_hash: String,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// An API token as stored: only its SHA-256 hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Recent failed sign-ins, by account and by address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailureCounts {
+    pub for_username: i64,
+    pub for_address: i64,
+}
+
+/// A node of the category tree (问题分类).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Category {
+    pub id: i64,
+    /// e.g. `03` → `0301` → `030105`.
+    pub code: String,
+    pub name: String,
+    pub parent_id: Option<i64>,
+    /// 1 for a top-level category.
+    pub level: i32,
+    /// Materialised path of ids, `/3/17/`.
+    pub path: String,
+    pub active: bool,
+}
+
+impl Category {
+    /// Ids from this category up to the root, this one first.
+    #[must_use]
+    pub fn chain(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .path
+            .split('/')
+            .filter_map(|s| s.parse::<i64>().ok())
+            .collect();
+        ids.reverse();
+        ids
+    }
+}
+
+/// A category to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    pub code: String,
+    pub name: String,
+    pub parent_id: Option<i64>,
+}
+
+/// Changes to a category.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// A policy rule to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPolicyRule {
+    /// The category node it applies to (and, by inheritance, below); `None` for everywhere.
+    pub category_id: Option<i64>,
+    #[serde(default)]
+    pub order_type: Option<OrderType>,
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+    pub step: LimitStep,
+    pub limit: TimeLimit,
+}
+
+/// An entry of the dispatch catalogue: which unit handles a category, optionally in one district.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CatalogueEntry {
+    pub id: i64,
+    pub category_id: i64,
+    /// `None`: any district.
+    pub district_id: Option<i64>,
+    pub unit_id: i64,
+    pub note: Option<String>,
+}
+
+/// A catalogue entry to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCatalogueEntry {
+    pub category_id: i64,
+    #[serde(default)]
+    pub district_id: Option<i64>,
+    pub unit_id: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A stored history line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub order_id: i64,
+    #[serde(flatten)]
+    pub event: HistoryEvent,
+}
+
+/// Which orders a person may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Centre staff: every order.
+    All,
+    /// Unit staff: orders with an assignment on a unit whose path starts with this prefix.
+    UnitSubtree { path_prefix: String },
+}
+
+/// Filters of the order list; all optional, combined with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderFilter {
+    pub states: Vec<OrderState>,
+    /// Orders with an assignment on this unit or below it.
+    pub unit_id: Option<i64>,
+    /// This category or below it.
+    pub category_id: Option<i64>,
+    pub district_id: Option<i64>,
+    pub order_type: Option<OrderType>,
+    pub channel: Option<Channel>,
+    pub urgency: Option<Urgency>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Warning level of the active deadline, judged at `now`.
+    pub warning: Option<WarningLevel>,
+    pub now: Option<DateTime<Utc>>,
+    /// Exact caller phone.
+    pub phone: Option<String>,
+    /// Exact order number.
+    pub number: Option<String>,
+}
+
+/// Paging: `limit` rows from `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderPage {
+    pub orders: Vec<OrderListItem>,
+    pub total: i64,
+}
+
+/// An order in a list, with its current lead unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderListItem {
+    pub order: Order,
+    pub lead_unit_id: Option<i64>,
+}
+
+/// An audit line to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    /// e.g. `view_personal_data`, `export`, `login`, `create_user`.
+    pub action: String,
+    /// What it concerned, e.g. an order number or a username.
+    pub target: String,
+    pub detail: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A stored audit line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub action: String,
+    pub target: String,
+    pub detail: Option<String>,
+    pub address: Option<String>,
+}

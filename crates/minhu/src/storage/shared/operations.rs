@@ -1,0 +1,807 @@
+// Part of the shared storage code (see rows.rs for how these files are compiled): the
+// operations behind the Store trait.
+
+// ---------------------------------------------------------------------------------------------
+// The operations
+// ---------------------------------------------------------------------------------------------
+
+/// The pools a backend works with: writes go through `write`, plain reads through `read` (on
+/// PostgreSQL both are the same pool).
+struct Shared {
+    write: Pool,
+    read: Pool,
+}
+
+impl Shared {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    // ---- units ----
+
+    async fn create_unit(&self, unit: &NewUnit) -> StoreResult<UnitInfo> {
+        let mut tx = begin_write(&self.write).await?;
+        let parent = match unit.parent_id {
+            Some(parent_id) => {
+                let row = sqlx::query("SELECT * FROM units WHERE id = $1")
+                    .bind(parent_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| invalid_reference("parent_id"))?;
+                Some(unit_from_row(&row)?)
+            }
+            None => None,
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO units (code, name, kind, parent_id, path, is_dispatch_point, active, created_at) \
+             VALUES ($1, $2, $3, $4, '', $5, 1, $6) RETURNING id",
+        )
+        .bind(unit.code.as_str())
+        .bind(unit.name.as_str())
+        .bind(unit.kind.as_str())
+        .bind(unit.parent_id)
+        .bind(flag(unit.is_dispatch_point))
+        .bind(ms(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "code", "parent_id"))?;
+        let path = UnitInfo::child_path(parent.as_ref(), id);
+        sqlx::query("UPDATE units SET path = $1 WHERE id = $2")
+            .bind(path.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(UnitInfo {
+            id,
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+            kind: unit.kind,
+            parent_id: unit.parent_id,
+            path,
+            is_dispatch_point: unit.is_dispatch_point,
+            active: true,
+        })
+    }
+
+    async fn update_unit(&self, id: i64, patch: &UnitPatch) -> StoreResult<UnitInfo> {
+        let mut tx = begin_write(&self.write).await?;
+        let done = sqlx::query(
+            "UPDATE units SET name = COALESCE($1, name), \
+             is_dispatch_point = COALESCE($2, is_dispatch_point), active = COALESCE($3, active) \
+             WHERE id = $4",
+        )
+        .bind(patch.name.as_deref())
+        .bind(patch.is_dispatch_point.map(flag))
+        .bind(patch.active.map(flag))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let row = sqlx::query("SELECT * FROM units WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let unit = unit_from_row(&row)?;
+        tx.commit().await?;
+        Ok(unit)
+    }
+
+    async fn list_units(&self) -> StoreResult<Vec<UnitInfo>> {
+        let rows = sqlx::query("SELECT * FROM units ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(unit_from_row).collect()
+    }
+
+    async fn find_unit(&self, id: i64) -> StoreResult<Option<UnitInfo>> {
+        let row = sqlx::query("SELECT * FROM units WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(unit_from_row).transpose()
+    }
+
+    async fn units_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<UnitInfo>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM units WHERE id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(") ORDER BY id");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(unit_from_row).collect()
+    }
+
+    async fn count_units(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM units")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    // ---- users ----
+
+    async fn create_user(&self, user: &NewUser) -> StoreResult<User> {
+        let created_at = now_ms()?;
+        let roles = format_roles(&user.roles);
+        let mut tx = begin_write(&self.write).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, display_name, unit_id, roles, active, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6) RETURNING id",
+        )
+        .bind(user.username.as_str())
+        .bind(user.display_name.as_str())
+        .bind(user.unit_id)
+        .bind(roles.as_str())
+        .bind(user.password_hash.as_str())
+        .bind(ms(created_at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "username", "unit_id"))?;
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let stored = user_from_row(&row)?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn update_user(&self, id: i64, patch: &UserPatch) -> StoreResult<User> {
+        let roles = patch.roles.as_deref().map(format_roles);
+        let mut tx = begin_write(&self.write).await?;
+        let done = sqlx::query(
+            "UPDATE users SET display_name = COALESCE($1, display_name), \
+             unit_id = COALESCE($2, unit_id), roles = COALESCE($3, roles), \
+             active = COALESCE($4, active) WHERE id = $5",
+        )
+        .bind(patch.display_name.as_deref())
+        .bind(patch.unit_id)
+        .bind(roles.as_deref())
+        .bind(patch.active.map(flag))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "username", "unit_id"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let user = user_from_row(&row)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn set_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn find_user(&self, id: i64) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    // ---- API tokens and login throttling ----
+
+    async fn create_token(&self, token: &NewToken) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token.token_hash.as_str())
+        .bind(token.user_id)
+        .bind(ms(token.created_at))
+        .bind(ms(token.expires_at))
+        .execute(&self.write)
+        .await
+        .map_err(|err| classify(err, "token_hash", "user_id"))?;
+        Ok(())
+    }
+
+    async fn find_token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>> {
+        let row = sqlx::query(
+            "SELECT users.* FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
+             WHERE api_tokens.token_hash = $1 AND api_tokens.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(ms(now))
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn delete_token(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_expired_tokens(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE expires_at <= $1")
+            .bind(ms(now))
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        address: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
+            .bind(username)
+            .bind(address)
+            .bind(ms(at))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn count_login_failures(
+        &self,
+        username: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<LoginFailureCounts> {
+        let for_username: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2",
+        )
+        .bind(username)
+        .bind(ms(since))
+        .fetch_one(&self.read)
+        .await?;
+        let for_address: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE address = $1 AND at >= $2",
+        )
+        .bind(address)
+        .bind(ms(since))
+        .fetch_one(&self.read)
+        .await?;
+        Ok(LoginFailureCounts {
+            for_username,
+            for_address,
+        })
+    }
+
+    async fn clear_login_failures(&self, username: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    // ---- categories and time-limit policies ----
+
+    async fn create_category(&self, category: &NewCategory) -> StoreResult<Category> {
+        let mut tx = begin_write(&self.write).await?;
+        let parent = match category.parent_id {
+            Some(parent_id) => {
+                let row = sqlx::query("SELECT * FROM categories WHERE id = $1")
+                    .bind(parent_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| invalid_reference("parent_id"))?;
+                Some(category_from_row(&row)?)
+            }
+            None => None,
+        };
+        let level = parent.as_ref().map_or(1, |p| p.level + 1);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO categories (code, name, parent_id, level, path, active) \
+             VALUES ($1, $2, $3, $4, '', 1) RETURNING id",
+        )
+        .bind(category.code.as_str())
+        .bind(category.name.as_str())
+        .bind(category.parent_id)
+        .bind(level)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "code", "parent_id"))?;
+        let path = match &parent {
+            Some(p) => format!("{}{id}/", p.path),
+            None => format!("/{id}/"),
+        };
+        sqlx::query("UPDATE categories SET path = $1 WHERE id = $2")
+            .bind(path.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Category {
+            id,
+            code: category.code.clone(),
+            name: category.name.clone(),
+            parent_id: category.parent_id,
+            level,
+            path,
+            active: true,
+        })
+    }
+
+    async fn update_category(&self, id: i64, patch: &CategoryPatch) -> StoreResult<Category> {
+        let mut tx = begin_write(&self.write).await?;
+        let done = sqlx::query(
+            "UPDATE categories SET name = COALESCE($1, name), active = COALESCE($2, active) \
+             WHERE id = $3",
+        )
+        .bind(patch.name.as_deref())
+        .bind(patch.active.map(flag))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let row = sqlx::query("SELECT * FROM categories WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let category = category_from_row(&row)?;
+        tx.commit().await?;
+        Ok(category)
+    }
+
+    async fn list_categories(&self) -> StoreResult<Vec<Category>> {
+        let rows = sqlx::query("SELECT * FROM categories ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(category_from_row).collect()
+    }
+
+    async fn find_category(&self, id: i64) -> StoreResult<Option<Category>> {
+        let row = sqlx::query("SELECT * FROM categories WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(category_from_row).transpose()
+    }
+
+    async fn create_policy(&self, rule: &NewPolicyRule) -> StoreResult<PolicyRule> {
+        let amount = to_i32(rule.limit.amount, "time limit")?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO policy_rules (category_id, order_type, urgency, step, amount, unit) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(rule.category_id)
+        .bind(rule.order_type.map(|t| t.as_str()))
+        .bind(rule.urgency.map(|u| u.as_str()))
+        .bind(rule.step.as_str())
+        .bind(amount)
+        .bind(rule.limit.unit.as_str())
+        .fetch_one(&self.write)
+        .await
+        .map_err(|err| classify(err, "id", "category_id"))?;
+        Ok(PolicyRule {
+            id,
+            category_id: rule.category_id,
+            order_type: rule.order_type,
+            urgency: rule.urgency,
+            step: rule.step,
+            limit: rule.limit,
+        })
+    }
+
+    async fn delete_policy(&self, id: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM policy_rules WHERE id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn list_policies(&self) -> StoreResult<Vec<PolicyRule>> {
+        let rows = sqlx::query("SELECT * FROM policy_rules ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    async fn policies_for_categories(&self, category_ids: &[i64]) -> StoreResult<Vec<PolicyRule>> {
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT * FROM policy_rules WHERE category_id IS NULL");
+        if !category_ids.is_empty() {
+            qb.push(" OR category_id IN (");
+            let mut list = qb.separated(", ");
+            for id in category_ids {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+        }
+        qb.push(" ORDER BY id");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    // ---- calendar ----
+
+    async fn list_calendar_days(&self) -> StoreResult<Vec<CalendarDay>> {
+        let rows = sqlx::query("SELECT * FROM calendar_days ORDER BY day")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(calendar_day_from_row).collect()
+    }
+
+    async fn upsert_calendar_days(&self, days: &[CalendarDay]) -> StoreResult<()> {
+        let mut tx = begin_write(&self.write).await?;
+        for day in days {
+            sqlx::query(
+                "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) \
+                 ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name",
+            )
+            .bind(date_text(day.date))
+            .bind(day.kind.as_str())
+            .bind(day.name.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_calendar_day(&self, date: NaiveDate) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+            .bind(date_text(date))
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    // ---- dispatch catalogue ----
+
+    async fn create_catalogue_entry(
+        &self,
+        entry: &NewCatalogueEntry,
+    ) -> StoreResult<CatalogueEntry> {
+        let mut tx = begin_write(&self.write).await?;
+        // Check each reference, so that the error names the one that is wrong.
+        let category: Option<i64> = sqlx::query_scalar("SELECT id FROM categories WHERE id = $1")
+            .bind(entry.category_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if category.is_none() {
+            return Err(invalid_reference("category_id"));
+        }
+        for (field, unit_id) in [
+            ("unit_id", Some(entry.unit_id)),
+            ("district_id", entry.district_id),
+        ] {
+            if let Some(unit_id) = unit_id {
+                let unit: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE id = $1")
+                    .bind(unit_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if unit.is_none() {
+                    return Err(invalid_reference(field));
+                }
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO dispatch_catalogue (category_id, district_id, unit_id, note) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(entry.category_id)
+        .bind(entry.district_id)
+        .bind(entry.unit_id)
+        .bind(entry.note.as_deref())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "id", "unit_id"))?;
+        tx.commit().await?;
+        Ok(CatalogueEntry {
+            id,
+            category_id: entry.category_id,
+            district_id: entry.district_id,
+            unit_id: entry.unit_id,
+            note: entry.note.clone(),
+        })
+    }
+
+    async fn delete_catalogue_entry(&self, id: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM dispatch_catalogue WHERE id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn list_catalogue(&self) -> StoreResult<Vec<CatalogueEntry>> {
+        let rows = sqlx::query("SELECT * FROM dispatch_catalogue ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(catalogue_from_row).collect()
+    }
+
+    // ---- orders ----
+
+    async fn create_order(
+        &self,
+        order: &Order,
+        events: &[HistoryEvent],
+        local_date: NaiveDate,
+    ) -> StoreResult<Order> {
+        let mut tx = begin_write(&self.write).await?;
+        // The upsert takes the day's row lock: concurrent registrations (also from other app
+        // nodes on one PostgreSQL) queue here, so numbers are unique and without gaps.
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO order_number_sequences (day, last_value) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last_value = order_number_sequences.last_value + 1 \
+             RETURNING last_value",
+        )
+        .bind(date_text(local_date))
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = order_number(local_date, seq);
+
+        let mut values = Values::new();
+        values
+            .put("number", number.as_str())
+            .put("version", order.version)
+            .put("created_at", ms(order.created_at))
+            .put("created_by", order.created_by);
+        put_order_values(&mut values, order, None)?;
+        let (sql, args) = values.insert("orders")?;
+        let id: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|err| classify(err, "number", "category_id"))?;
+        insert_events(&mut tx, id, events).await?;
+        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let stored = order_from_row(&row)?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn save_transition(
+        &self,
+        expected_version: i64,
+        transition: &Transition,
+    ) -> StoreResult<OrderAggregate> {
+        let order = &transition.order;
+        let mut tx = begin_write(&self.write).await?;
+
+        let mut values = Values::new();
+        put_order_values(&mut values, order, lead_unit_of(&transition.assignments))?;
+        values.put("version", expected_version + 1);
+        let set = values.names.len();
+        values.put("id", order.id).put("version", expected_version);
+        let (sql, args) = values.update("orders", set)?;
+        let done = sqlx::query_with(AssertSqlSafe(sql), args)
+            .execute(&mut *tx)
+            .await
+            .map_err(|err| classify(err, "number", "category_id"))?;
+        if done.rows_affected() == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
+                .bind(order.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            return Err(if exists.is_some() {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            });
+        }
+
+        for assignment in &transition.assignments {
+            let mut values = Values::new();
+            put_assignment_values(&mut values, assignment)?;
+            if assignment.id == 0 {
+                values.put("order_id", order.id);
+                let (sql, args) = values.insert("assignments")?;
+                sqlx::query_scalar_with::<_, i64, _>(AssertSqlSafe(sql), args)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|err| classify(err, "id", "unit_id"))?;
+            } else {
+                let set = values.names.len();
+                values.put("id", assignment.id).put("order_id", order.id);
+                let (sql, args) = values.update("assignments", set)?;
+                let done = sqlx::query_with(AssertSqlSafe(sql), args)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|err| classify(err, "id", "unit_id"))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Database(anyhow!(
+                        "assignment {} does not belong to order {}",
+                        assignment.id,
+                        order.id
+                    )));
+                }
+            }
+        }
+
+        insert_events(&mut tx, order.id, &transition.events).await?;
+
+        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+            .bind(order.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let aggregate = load_aggregate_in(&mut *tx, row)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(aggregate)
+    }
+
+    async fn find_order_by_number(&self, number: &str) -> StoreResult<Option<OrderAggregate>> {
+        let row = sqlx::query("SELECT * FROM orders WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&self.read)
+            .await?;
+        load_aggregate_in(&self.read, row).await
+    }
+
+    async fn find_order(&self, id: i64) -> StoreResult<Option<OrderAggregate>> {
+        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        load_aggregate_in(&self.read, row).await
+    }
+
+    async fn order_history(&self, order_id: i64) -> StoreResult<Vec<HistoryEntry>> {
+        let rows = sqlx::query("SELECT * FROM order_history WHERE order_id = $1 ORDER BY id")
+            .bind(order_id)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(history_from_row).collect()
+    }
+
+    async fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> StoreResult<OrderPage> {
+        let unit_path = match filter.unit_id {
+            Some(id) => Some(
+                sqlx::query_scalar::<_, String>("SELECT path FROM units WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?,
+            ),
+            None => None,
+        };
+        let category_path = match filter.category_id {
+            Some(id) => Some(
+                sqlx::query_scalar::<_, String>("SELECT path FROM categories WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?,
+            ),
+            None => None,
+        };
+        let now = ms(filter.now.unwrap_or_else(Utc::now));
+
+        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM orders WHERE 1 = 1");
+        push_order_filters(
+            &mut count,
+            filter,
+            scope,
+            unit_path.as_ref(),
+            category_path.as_ref(),
+            now,
+        );
+        let total: i64 = count.build_query_scalar().fetch_one(&self.read).await?;
+
+        let mut select = QueryBuilder::<Db>::new("SELECT orders.* FROM orders WHERE 1 = 1");
+        push_order_filters(
+            &mut select,
+            filter,
+            scope,
+            unit_path.as_ref(),
+            category_path.as_ref(),
+            now,
+        );
+        select
+            .push(" ORDER BY orders.created_at DESC, orders.id DESC LIMIT ")
+            .push_bind(page.limit.max(0))
+            .push(" OFFSET ")
+            .push_bind(page.offset.max(0));
+        let rows = select.build().fetch_all(&self.read).await?;
+        let orders = rows
+            .iter()
+            .map(|row| {
+                Ok(OrderListItem {
+                    order: order_from_row(row)?,
+                    lead_unit_id: col(row, "lead_unit_id")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(OrderPage { orders, total })
+    }
+
+    async fn count_orders_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM orders GROUP BY state ORDER BY state")
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|row| Ok((col::<String>(row, "state")?, col::<i64>(row, "n")?)))
+            .collect()
+    }
+
+    // ---- audit ----
+
+    async fn write_audit(&self, entry: &NewAuditEntry) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, user_id, action, target, detail, address) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(ms(entry.at))
+        .bind(entry.user_id)
+        .bind(entry.action.as_str())
+        .bind(entry.target.as_str())
+        .bind(entry.detail.as_deref())
+        .bind(entry.address.as_deref())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+            .bind(limit.max(0))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+}

@@ -1,0 +1,438 @@
+// The storage code both backends share: SQL text and row mapping, written once.
+//
+// This file is not a module. Each backend module (`sqlite.rs`, `postgres.rs`) defines
+//
+//     type Db = sqlx::Sqlite;            // or sqlx::Postgres
+//     type Pool = sqlx::Pool<Db>;
+//     async fn begin_write(pool: &Pool) -> sqlx::Result<Tx>;
+//
+// and then includes `shared/rows.rs`, `shared/writes.rs` and `shared/operations.rs`, so that
+// the same text is compiled, and type-checked, once against each driver. The SQL keeps to what both dialects accept: `$n` placeholders (SQLite
+// reads `$1` as parameter 1), `RETURNING`, `ON CONFLICT … DO UPDATE`, `LIKE … ESCAPE`. The schema
+// avoids type differences: ids and timestamps are 64-bit integers (milliseconds since the Unix
+// epoch, UTC), booleans and small counts are 32-bit integers (0/1), enums are text codes, dates
+// are `YYYY-MM-DD` text. What differs per backend (connecting, pragmas, pools, migrations,
+// backup) lives in the backend module.
+//
+// Being included, this file cannot carry `//!` docs or inner attributes, and `cargo fmt` does not
+// reach it: run `rustfmt --edition 2024 crates/minhu/src/storage/shared/*.rs`.
+
+use anyhow::anyhow;
+use chrono::{DateTime, NaiveDate, Utc};
+use minhu_domain::calendar::CalendarDay;
+use minhu_domain::{
+    ActiveDeadline, Assignment, CallerTag, Citizen, ExtensionRequest, HistoryEvent, Location,
+    Order, OrderAggregate, PolicyRule, TimeLimit, Transition, UnitInfo, UnknownCode, WarningLevel,
+};
+use sqlx::error::ErrorKind;
+use sqlx::{Arguments as _, AssertSqlSafe, QueryBuilder, Row as _};
+
+use super::{
+    AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry, LoginFailureCounts,
+    NewAuditEntry, NewCatalogueEntry, NewCategory, NewPolicyRule, NewToken, NewUnit, NewUser,
+    OrderFilter, OrderListItem, OrderPage, PageRequest, Scope, StoreError, StoreResult, UnitPatch,
+    User, UserPatch, format_roles, parse_roles,
+};
+
+/// A transaction on this backend.
+type Tx = sqlx::Transaction<'static, Db>;
+/// A result row of this backend.
+type DbRow = <Db as sqlx::Database>::Row;
+/// Bind arguments of this backend.
+type DbArgs = <Db as sqlx::Database>::Arguments;
+
+// ---------------------------------------------------------------------------------------------
+// Conversions
+// ---------------------------------------------------------------------------------------------
+
+/// A timestamp as stored: milliseconds since the Unix epoch.
+fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// A stored timestamp back.
+fn from_ms(value: i64, column: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_millis(value).ok_or_else(|| {
+        StoreError::Database(anyhow!(
+            "column `{column}` holds an impossible timestamp {value}"
+        ))
+    })
+}
+
+/// Now, at the precision the database keeps (so that what is returned equals what is read back).
+fn now_ms() -> StoreResult<DateTime<Utc>> {
+    from_ms(ms(Utc::now()), "now")
+}
+
+fn flag(value: bool) -> i32 {
+    i32::from(value)
+}
+
+fn date_text(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn to_i32(value: u32, what: &str) -> StoreResult<i32> {
+    i32::try_from(value).map_err(|_| StoreError::Database(anyhow!("{what} {value} is too large")))
+}
+
+fn to_u32(value: i32, column: &str) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|_| {
+        StoreError::Database(anyhow!("column `{column}` holds a negative value {value}"))
+    })
+}
+
+fn parse_code<T>(value: &str, column: &str) -> StoreResult<T>
+where
+    T: std::str::FromStr<Err = UnknownCode>,
+{
+    value.parse::<T>().map_err(|err| {
+        StoreError::Database(anyhow!("column `{column}` holds an unknown code: {err}"))
+    })
+}
+
+/// Comma-separated codes of an enum list.
+fn join_codes<T: std::fmt::Display>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split_codes<T>(value: &str, column: &str) -> StoreResult<Vec<T>>
+where
+    T: std::str::FromStr<Err = UnknownCode>,
+{
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .map(|code| parse_code(code, column))
+        .collect()
+}
+
+fn json_text<T: serde::Serialize + ?Sized>(value: &T, what: &str) -> StoreResult<String> {
+    serde_json::to_string(value)
+        .map_err(|err| StoreError::Database(anyhow!("cannot serialise {what}: {err}")))
+}
+
+/// A `LIKE` pattern matching every text that starts with `prefix` (escape character `\`).
+fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The number of `local_date`'s `seq`-th order: `YYYYMMDD` and at least six digits.
+fn order_number(local_date: NaiveDate, seq: i64) -> String {
+    format!("{}{seq:06}", local_date.format("%Y%m%d"))
+}
+
+/// The unit of the open top-level lead assignment (what `OrderAggregate::open_lead` finds).
+fn lead_unit_of(assignments: &[Assignment]) -> Option<i64> {
+    assignments
+        .iter()
+        .find(|a| a.is_lead() && a.parent_assignment_id.is_none() && a.state.is_open())
+        .map(|a| a.unit_id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Maps a unique violation to `Duplicate { unique }` and a foreign-key violation to
+/// `InvalidReference { reference }`; anything else as usual.
+fn classify(err: sqlx::Error, unique: &str, reference: &str) -> StoreError {
+    if let Some(db) = err.as_database_error() {
+        match db.kind() {
+            ErrorKind::UniqueViolation => {
+                return StoreError::Duplicate {
+                    field: unique.to_owned(),
+                };
+            }
+            ErrorKind::ForeignKeyViolation => {
+                return StoreError::InvalidReference {
+                    field: reference.to_owned(),
+                };
+            }
+            _ => {}
+        }
+    }
+    StoreError::from(err)
+}
+
+fn invalid_reference(field: &str) -> StoreError {
+    StoreError::InvalidReference {
+        field: field.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading rows
+// ---------------------------------------------------------------------------------------------
+
+fn col<'r, T>(row: &'r DbRow, name: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    row.try_get::<T, _>(name)
+        .map_err(|err| StoreError::Database(anyhow!("reading column `{name}`: {err}")))
+}
+
+fn ts_col(row: &DbRow, name: &str) -> StoreResult<DateTime<Utc>> {
+    from_ms(col::<i64>(row, name)?, name)
+}
+
+fn ts_opt_col(row: &DbRow, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+    col::<Option<i64>>(row, name)?
+        .map(|v| from_ms(v, name))
+        .transpose()
+}
+
+fn bool_col(row: &DbRow, name: &str) -> StoreResult<bool> {
+    Ok(col::<i32>(row, name)? != 0)
+}
+
+fn code_col<T>(row: &DbRow, name: &str) -> StoreResult<T>
+where
+    T: std::str::FromStr<Err = UnknownCode>,
+{
+    parse_code(&col::<String>(row, name)?, name)
+}
+
+fn code_opt_col<T>(row: &DbRow, name: &str) -> StoreResult<Option<T>>
+where
+    T: std::str::FromStr<Err = UnknownCode>,
+{
+    col::<Option<String>>(row, name)?
+        .map(|code| parse_code(&code, name))
+        .transpose()
+}
+
+fn unit_from_row(row: &DbRow) -> StoreResult<UnitInfo> {
+    Ok(UnitInfo {
+        id: col(row, "id")?,
+        code: col(row, "code")?,
+        name: col(row, "name")?,
+        kind: code_col(row, "kind")?,
+        parent_id: col(row, "parent_id")?,
+        path: col(row, "path")?,
+        is_dispatch_point: bool_col(row, "is_dispatch_point")?,
+        active: bool_col(row, "active")?,
+    })
+}
+
+fn user_from_row(row: &DbRow) -> StoreResult<User> {
+    Ok(User {
+        id: col(row, "id")?,
+        username: col(row, "username")?,
+        display_name: col(row, "display_name")?,
+        unit_id: col(row, "unit_id")?,
+        roles: parse_roles(&col::<String>(row, "roles")?),
+        active: bool_col(row, "active")?,
+        password_hash: col(row, "password_hash")?,
+        created_at: ts_col(row, "created_at")?,
+    })
+}
+
+fn category_from_row(row: &DbRow) -> StoreResult<Category> {
+    Ok(Category {
+        id: col(row, "id")?,
+        code: col(row, "code")?,
+        name: col(row, "name")?,
+        parent_id: col(row, "parent_id")?,
+        level: col(row, "level")?,
+        path: col(row, "path")?,
+        active: bool_col(row, "active")?,
+    })
+}
+
+fn policy_from_row(row: &DbRow) -> StoreResult<PolicyRule> {
+    Ok(PolicyRule {
+        id: col(row, "id")?,
+        category_id: col(row, "category_id")?,
+        order_type: code_opt_col(row, "order_type")?,
+        urgency: code_opt_col(row, "urgency")?,
+        step: code_col(row, "step")?,
+        limit: TimeLimit {
+            amount: to_u32(col(row, "amount")?, "amount")?,
+            unit: code_col(row, "unit")?,
+        },
+    })
+}
+
+fn calendar_day_from_row(row: &DbRow) -> StoreResult<CalendarDay> {
+    let day: String = col(row, "day")?;
+    let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|err| {
+        StoreError::Database(anyhow!(
+            "column `day` holds an impossible date `{day}`: {err}"
+        ))
+    })?;
+    Ok(CalendarDay {
+        date,
+        kind: code_col(row, "kind")?,
+        name: col(row, "name")?,
+    })
+}
+
+fn catalogue_from_row(row: &DbRow) -> StoreResult<CatalogueEntry> {
+    Ok(CatalogueEntry {
+        id: col(row, "id")?,
+        category_id: col(row, "category_id")?,
+        district_id: col(row, "district_id")?,
+        unit_id: col(row, "unit_id")?,
+        note: col(row, "note")?,
+    })
+}
+
+fn audit_from_row(row: &DbRow) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        id: col(row, "id")?,
+        at: ts_col(row, "at")?,
+        user_id: col(row, "user_id")?,
+        action: col(row, "action")?,
+        target: col(row, "target")?,
+        detail: col(row, "detail")?,
+        address: col(row, "address")?,
+    })
+}
+
+fn order_from_row(row: &DbRow) -> StoreResult<Order> {
+    let active_deadline = match (
+        ts_opt_col(row, "deadline_start_at")?,
+        ts_opt_col(row, "deadline_at")?,
+        ts_opt_col(row, "yellow_at")?,
+    ) {
+        (Some(start_at), Some(deadline_at), Some(yellow_at)) => Some(ActiveDeadline {
+            start_at,
+            deadline_at,
+            yellow_at,
+        }),
+        _ => None,
+    };
+    let tags_text: String = col(row, "tags")?;
+    let tags: Vec<String> = serde_json::from_str(&tags_text)
+        .map_err(|err| StoreError::Database(anyhow!("column `tags` holds invalid JSON: {err}")))?;
+    Ok(Order {
+        id: col(row, "id")?,
+        number: col(row, "number")?,
+        version: col(row, "version")?,
+        channel: code_col(row, "channel")?,
+        created_at: ts_col(row, "created_at")?,
+        created_by: col(row, "created_by")?,
+        updated_at: ts_col(row, "updated_at")?,
+        citizen: Citizen {
+            name: col(row, "citizen_name")?,
+            phone: col(row, "citizen_phone")?,
+            contact_phone: col(row, "citizen_contact_phone")?,
+            gender: code_opt_col(row, "citizen_gender")?,
+            enterprise_name: col(row, "citizen_enterprise_name")?,
+            confidential: bool_col(row, "citizen_confidential")?,
+            tags: split_codes::<CallerTag>(&col::<String>(row, "citizen_tags")?, "citizen_tags")?,
+        },
+        order_type: code_col(row, "order_type")?,
+        category_id: col(row, "category_id")?,
+        title: col(row, "title")?,
+        content: col(row, "content")?,
+        tags,
+        urgency: code_col(row, "urgency")?,
+        location: Location {
+            district_id: col(row, "district_id")?,
+            street_id: col(row, "street_id")?,
+            community_id: col(row, "community_id")?,
+            address: col(row, "address")?,
+            longitude: col(row, "longitude")?,
+            latitude: col(row, "latitude")?,
+        },
+        state: code_col(row, "state")?,
+        dispatch_deadline_at: ts_col(row, "dispatch_deadline_at")?,
+        active_deadline,
+        visit_deadline_at: ts_opt_col(row, "visit_deadline_at")?,
+        reply: col(row, "reply")?,
+        knowledge_entry_id: col(row, "knowledge_entry_id")?,
+        transfer_line: code_opt_col(row, "transfer_line")?,
+        legal_channel: code_opt_col(row, "legal_channel")?,
+        terminal_note: col(row, "terminal_note")?,
+        parent_order_id: col(row, "parent_order_id")?,
+        closed_at: ts_opt_col(row, "closed_at")?,
+        solved: code_opt_col(row, "solved")?,
+        satisfaction: code_opt_col(row, "satisfaction")?,
+        visited_at: ts_opt_col(row, "visited_at")?,
+        redo_count: col(row, "redo_count")?,
+        urge_count: col(row, "urge_count")?,
+        supervision_count: col(row, "supervision_count")?,
+        escalation: code_opt_col(row, "escalation")?,
+        leader_instruction: col(row, "leader_instruction")?,
+        appeal: code_opt_col(row, "appeal")?,
+        evaluation_excluded: bool_col(row, "evaluation_excluded")?,
+    })
+}
+
+fn assignment_from_row(row: &DbRow) -> StoreResult<Assignment> {
+    let extension_request = match col::<Option<i32>>(row, "ext_days")? {
+        Some(days) => Some(ExtensionRequest {
+            days: to_u32(days, "ext_days")?,
+            reason: col::<Option<String>>(row, "ext_reason")?.unwrap_or_default(),
+            requested_at: ts_col(row, "ext_requested_at")?,
+            requested_by: col(row, "ext_requested_by")?,
+            proposed_deadline_at: ts_col(row, "ext_proposed_deadline_at")?,
+        }),
+        None => None,
+    };
+    Ok(Assignment {
+        id: col(row, "id")?,
+        order_id: col(row, "order_id")?,
+        unit_id: col(row, "unit_id")?,
+        role: code_col(row, "role")?,
+        state: code_col(row, "state")?,
+        parent_assignment_id: col(row, "parent_assignment_id")?,
+        dispatched_at: ts_col(row, "dispatched_at")?,
+        dispatched_by: col(row, "dispatched_by")?,
+        sign_deadline_at: ts_col(row, "sign_deadline_at")?,
+        return_deadline_at: ts_col(row, "return_deadline_at")?,
+        handle_start_at: ts_col(row, "handle_start_at")?,
+        handle_deadline_at: ts_col(row, "handle_deadline_at")?,
+        signed_at: ts_opt_col(row, "signed_at")?,
+        signed_by: col(row, "signed_by")?,
+        reply: col(row, "reply")?,
+        replied_at: ts_opt_col(row, "replied_at")?,
+        replied_by: col(row, "replied_by")?,
+        return_reason: col(row, "return_reason")?,
+        extension_request,
+        extension_count: col(row, "extension_count")?,
+        urge_count: col(row, "urge_count")?,
+    })
+}
+
+fn history_from_row(row: &DbRow) -> StoreResult<HistoryEntry> {
+    let details_text: String = col(row, "details")?;
+    let details = if details_text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&details_text).map_err(|err| {
+            StoreError::Database(anyhow!("column `details` holds invalid JSON: {err}"))
+        })?
+    };
+    Ok(HistoryEntry {
+        id: col(row, "id")?,
+        order_id: col(row, "order_id")?,
+        event: HistoryEvent {
+            at: ts_col(row, "at")?,
+            actor_id: col(row, "actor_id")?,
+            actor_unit_id: col(row, "actor_unit_id")?,
+            action: col(row, "action")?,
+            from_state: code_opt_col(row, "from_state")?,
+            to_state: code_col(row, "to_state")?,
+            unit_id: col(row, "unit_id")?,
+            text: col(row, "text")?,
+            details,
+        },
+    })
+}

@@ -1,0 +1,313 @@
+// Part of the shared storage code (see rows.rs for how these files are compiled): writing wide
+// rows and the statements used inside transactions.
+
+// ---------------------------------------------------------------------------------------------
+// Writing wide rows: column names and values side by side, so they cannot drift apart
+// ---------------------------------------------------------------------------------------------
+
+/// Named values for an `INSERT` or `UPDATE` of a wide row.
+struct Values {
+    names: Vec<&'static str>,
+    args: DbArgs,
+    error: Option<String>,
+}
+
+impl Values {
+    fn new() -> Self {
+        Self {
+            names: Vec::new(),
+            args: DbArgs::default(),
+            error: None,
+        }
+    }
+
+    fn put<'t, T>(&mut self, name: &'static str, value: T) -> &mut Self
+    where
+        T: sqlx::Encode<'t, Db> + sqlx::Type<Db>,
+    {
+        if let Err(err) = self.args.add(value) {
+            self.error.get_or_insert_with(|| format!("{name}: {err}"));
+        }
+        self.names.push(name);
+        self
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        match &self.error {
+            Some(err) => Err(StoreError::Database(anyhow!("cannot bind value {err}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// `INSERT INTO table (…) VALUES ($1, …) RETURNING id` and its arguments.
+    fn insert(self, table: &str) -> StoreResult<(String, DbArgs)> {
+        self.check()?;
+        let placeholders: Vec<String> = (1..=self.names.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({}) RETURNING id",
+            self.names.join(", "),
+            placeholders.join(", ")
+        );
+        Ok((sql, self.args))
+    }
+
+    /// `UPDATE table SET a = $1, … WHERE k = $n AND …`: the first `set` values are assigned, the
+    /// rest are the conditions.
+    fn update(self, table: &str, set: usize) -> StoreResult<(String, DbArgs)> {
+        self.check()?;
+        let mut assignments = Vec::with_capacity(set);
+        let mut conditions = Vec::new();
+        for (i, name) in self.names.iter().enumerate() {
+            let clause = format!("{name} = ${}", i + 1);
+            if i < set {
+                assignments.push(clause);
+            } else {
+                conditions.push(clause);
+            }
+        }
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE {}",
+            assignments.join(", "),
+            conditions.join(" AND ")
+        );
+        Ok((sql, self.args))
+    }
+}
+
+/// The order's columns that change over its life (everything but id, number, version, creation).
+fn put_order_values(v: &mut Values, o: &Order, lead_unit_id: Option<i64>) -> StoreResult<()> {
+    let deadline = o.active_deadline;
+    v.put("channel", o.channel.as_str())
+        .put("updated_at", ms(o.updated_at))
+        .put("citizen_name", o.citizen.name.as_deref())
+        .put("citizen_phone", o.citizen.phone.as_str())
+        .put("citizen_contact_phone", o.citizen.contact_phone.as_deref())
+        .put("citizen_gender", o.citizen.gender.map(|g| g.as_str()))
+        .put(
+            "citizen_enterprise_name",
+            o.citizen.enterprise_name.as_deref(),
+        )
+        .put("citizen_confidential", flag(o.citizen.confidential))
+        .put("citizen_tags", join_codes(&o.citizen.tags))
+        .put("order_type", o.order_type.as_str())
+        .put("category_id", o.category_id)
+        .put("title", o.title.as_str())
+        .put("content", o.content.as_str())
+        .put("tags", json_text(&o.tags, "order tags")?)
+        .put("urgency", o.urgency.as_str())
+        .put("district_id", o.location.district_id)
+        .put("street_id", o.location.street_id)
+        .put("community_id", o.location.community_id)
+        .put("address", o.location.address.as_str())
+        .put("longitude", o.location.longitude)
+        .put("latitude", o.location.latitude)
+        .put("state", o.state.as_str())
+        .put("dispatch_deadline_at", ms(o.dispatch_deadline_at))
+        .put("deadline_start_at", deadline.map(|d| ms(d.start_at)))
+        .put("deadline_at", deadline.map(|d| ms(d.deadline_at)))
+        .put("yellow_at", deadline.map(|d| ms(d.yellow_at)))
+        .put("visit_deadline_at", o.visit_deadline_at.map(ms))
+        .put("reply", o.reply.as_deref())
+        .put("knowledge_entry_id", o.knowledge_entry_id)
+        .put("transfer_line", o.transfer_line.map(|x| x.as_str()))
+        .put("legal_channel", o.legal_channel.map(|x| x.as_str()))
+        .put("terminal_note", o.terminal_note.as_deref())
+        .put("parent_order_id", o.parent_order_id)
+        .put("closed_at", o.closed_at.map(ms))
+        .put("solved", o.solved.map(|x| x.as_str()))
+        .put("satisfaction", o.satisfaction.map(|x| x.as_str()))
+        .put("visited_at", o.visited_at.map(ms))
+        .put("redo_count", o.redo_count)
+        .put("urge_count", o.urge_count)
+        .put("supervision_count", o.supervision_count)
+        .put("escalation", o.escalation.map(|x| x.as_str()))
+        .put("leader_instruction", o.leader_instruction.as_deref())
+        .put("appeal", o.appeal.map(|x| x.as_str()))
+        .put("evaluation_excluded", flag(o.evaluation_excluded))
+        .put("lead_unit_id", lead_unit_id);
+    Ok(())
+}
+
+/// The assignment's columns besides id and order id.
+fn put_assignment_values(v: &mut Values, a: &Assignment) -> StoreResult<()> {
+    let ext = a.extension_request.as_ref();
+    let ext_days = ext.map(|e| to_i32(e.days, "extension days")).transpose()?;
+    v.put("unit_id", a.unit_id)
+        .put("role", a.role.as_str())
+        .put("state", a.state.as_str())
+        .put("parent_assignment_id", a.parent_assignment_id)
+        .put("dispatched_at", ms(a.dispatched_at))
+        .put("dispatched_by", a.dispatched_by)
+        .put("sign_deadline_at", ms(a.sign_deadline_at))
+        .put("return_deadline_at", ms(a.return_deadline_at))
+        .put("handle_start_at", ms(a.handle_start_at))
+        .put("handle_deadline_at", ms(a.handle_deadline_at))
+        .put("signed_at", a.signed_at.map(ms))
+        .put("signed_by", a.signed_by)
+        .put("reply", a.reply.as_deref())
+        .put("replied_at", a.replied_at.map(ms))
+        .put("replied_by", a.replied_by)
+        .put("return_reason", a.return_reason.as_deref())
+        .put("ext_days", ext_days)
+        .put("ext_reason", ext.map(|e| e.reason.as_str()))
+        .put("ext_requested_at", ext.map(|e| ms(e.requested_at)))
+        .put("ext_requested_by", ext.map(|e| e.requested_by))
+        .put(
+            "ext_proposed_deadline_at",
+            ext.map(|e| ms(e.proposed_deadline_at)),
+        )
+        .put("extension_count", a.extension_count)
+        .put("urge_count", a.urge_count);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements used inside transactions
+// ---------------------------------------------------------------------------------------------
+
+async fn insert_events(tx: &mut Tx, order_id: i64, events: &[HistoryEvent]) -> StoreResult<()> {
+    for event in events {
+        let details = json_text(&event.details, "history details")?;
+        sqlx::query(
+            "INSERT INTO order_history \
+             (order_id, at, actor_id, actor_unit_id, action, from_state, to_state, unit_id, text, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(order_id)
+        .bind(ms(event.at))
+        .bind(event.actor_id)
+        .bind(event.actor_unit_id)
+        .bind(event.action.as_str())
+        .bind(event.from_state.map(|s| s.as_str()))
+        .bind(event.to_state.as_str())
+        .bind(event.unit_id)
+        .bind(event.text.as_deref())
+        .bind(details)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn load_aggregate_in<'e, E>(
+    executor: E,
+    order: Option<DbRow>,
+) -> StoreResult<Option<OrderAggregate>>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let Some(row) = order else {
+        return Ok(None);
+    };
+    let order = order_from_row(&row)?;
+    let rows = sqlx::query("SELECT * FROM assignments WHERE order_id = $1 ORDER BY id")
+        .bind(order.id)
+        .fetch_all(executor)
+        .await?;
+    let assignments = rows
+        .iter()
+        .map(assignment_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some(OrderAggregate { order, assignments }))
+}
+
+/// Appends the `WHERE` conditions of an order list (after a `WHERE 1 = 1`).
+fn push_order_filters(
+    qb: &mut QueryBuilder<Db>,
+    filter: &OrderFilter,
+    scope: &Scope,
+    unit_path: Option<&Option<String>>,
+    category_path: Option<&Option<String>>,
+    now: i64,
+) {
+    match scope {
+        Scope::All => {}
+        // An empty prefix would match every unit: refuse it rather than show everything.
+        Scope::UnitSubtree { path_prefix } if path_prefix.is_empty() => {
+            qb.push(" AND 1 = 0");
+        }
+        Scope::UnitSubtree { path_prefix } => push_unit_subtree(qb, path_prefix),
+    }
+    if !filter.states.is_empty() {
+        qb.push(" AND orders.state IN (");
+        let mut list = qb.separated(", ");
+        for state in &filter.states {
+            list.push_bind(state.as_str());
+        }
+        qb.push(")");
+    }
+    match unit_path {
+        None => {}
+        Some(Some(path)) => push_unit_subtree(qb, path),
+        Some(None) => {
+            qb.push(" AND 1 = 0");
+        }
+    }
+    match category_path {
+        None => {}
+        Some(Some(path)) => {
+            qb.push(" AND orders.category_id IN (SELECT c.id FROM categories c WHERE c.path LIKE ");
+            qb.push_bind(like_prefix(path));
+            qb.push(" ESCAPE '\\')");
+        }
+        Some(None) => {
+            qb.push(" AND 1 = 0");
+        }
+    }
+    if let Some(district_id) = filter.district_id {
+        qb.push(" AND orders.district_id = ").push_bind(district_id);
+    }
+    if let Some(order_type) = filter.order_type {
+        qb.push(" AND orders.order_type = ")
+            .push_bind(order_type.as_str());
+    }
+    if let Some(channel) = filter.channel {
+        qb.push(" AND orders.channel = ")
+            .push_bind(channel.as_str());
+    }
+    if let Some(urgency) = filter.urgency {
+        qb.push(" AND orders.urgency = ")
+            .push_bind(urgency.as_str());
+    }
+    if let Some(from) = filter.created_from {
+        qb.push(" AND orders.created_at >= ").push_bind(ms(from));
+    }
+    if let Some(to) = filter.created_to {
+        qb.push(" AND orders.created_at < ").push_bind(ms(to));
+    }
+    if let Some(phone) = &filter.phone {
+        qb.push(" AND orders.citizen_phone = ")
+            .push_bind(phone.clone());
+    }
+    if let Some(number) = &filter.number {
+        qb.push(" AND orders.number = ").push_bind(number.clone());
+    }
+    match filter.warning {
+        None => {}
+        Some(WarningLevel::Red) => {
+            qb.push(" AND orders.deadline_at IS NOT NULL AND orders.deadline_at <= ")
+                .push_bind(now);
+        }
+        Some(WarningLevel::Yellow) => {
+            qb.push(" AND orders.yellow_at <= ")
+                .push_bind(now)
+                .push(" AND orders.deadline_at > ")
+                .push_bind(now);
+        }
+        Some(WarningLevel::Green) => {
+            qb.push(" AND (orders.deadline_at IS NULL OR orders.yellow_at > ")
+                .push_bind(now)
+                .push(")");
+        }
+    }
+}
+
+/// Orders with an assignment on a unit whose path starts with `path_prefix`.
+fn push_unit_subtree(qb: &mut QueryBuilder<Db>, path_prefix: &str) {
+    qb.push(
+        " AND EXISTS (SELECT 1 FROM assignments a JOIN units u ON u.id = a.unit_id \
+         WHERE a.order_id = orders.id AND u.path LIKE ",
+    );
+    qb.push_bind(like_prefix(path_prefix));
+    qb.push(" ESCAPE '\\')");
+}
