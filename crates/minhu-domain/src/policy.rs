@@ -158,35 +158,43 @@ pub fn default_rules() -> Vec<PolicyRule> {
     rules
 }
 
-/// How specific a rule that matches is: type and urgency (3) beats urgency only (2) beats type
-/// only (1) beats neither (0).
-const fn specificity(rule: &PolicyRule) -> u8 {
-    match (rule.order_type.is_some(), rule.urgency.is_some()) {
-        (true, true) => 3,
-        (false, true) => 2,
-        (true, false) => 1,
-        (false, false) => 0,
-    }
+/// How a matching rule ranks; the highest wins. In order of weight: a rule for the order's
+/// urgency beats one for any urgency, wherever each sits (an emergency is an emergency in every
+/// category); then the nearer level wins (the category itself, then each ancestor, then the
+/// global rules); then a rule for the order's type beats one for any type; then the newest (highest
+/// id).
+fn rank(rule: &PolicyRule, category_chain: &[i64]) -> Option<(bool, usize, bool, i64)> {
+    let level = match rule.category_id {
+        None => 0,
+        Some(id) => category_chain.len() - category_chain.iter().position(|c| *c == id)?,
+    };
+    Some((
+        rule.urgency.is_some(),
+        level,
+        rule.order_type.is_some(),
+        rule.id,
+    ))
 }
 
-/// The most specific rule for `step` on exactly one level (`category_id`, or the global level when
-/// `None`) that matches the order's type and urgency. Ties go to the highest id (the newest rule).
-fn pick(
-    rules: &[PolicyRule],
-    category_id: Option<i64>,
+/// The best rule for `step` among `rules` that applies to the order: on its category chain or
+/// global, and matching its type and urgency (a rule without a type or urgency matches any).
+fn pick<'r>(
+    rules: &'r [PolicyRule],
+    category_chain: &[i64],
     step: LimitStep,
     order_type: OrderType,
     urgency: Urgency,
-) -> Option<&PolicyRule> {
+) -> Option<&'r PolicyRule> {
     rules
         .iter()
         .filter(|rule| {
-            rule.category_id == category_id
-                && rule.step == step
+            rule.step == step
                 && rule.order_type.is_none_or(|t| t == order_type)
                 && rule.urgency.is_none_or(|u| u == urgency)
         })
-        .max_by_key(|rule| (specificity(rule), rule.id))
+        .filter_map(|rule| rank(rule, category_chain).map(|r| (r, rule)))
+        .max_by_key(|(r, _)| *r)
+        .map(|(_, rule)| rule)
 }
 
 /// The limit of one step for an order, with the inheritance of [`resolve_limits`].
@@ -198,13 +206,10 @@ pub fn resolve_limit(
     order_type: OrderType,
     urgency: Urgency,
 ) -> TimeLimit {
-    let levels = category_chain.iter().map(|&id| Some(id)).chain([None]);
-    for level in levels {
-        if let Some(rule) = pick(rules, level, step, order_type, urgency) {
-            return rule.limit;
-        }
+    if let Some(rule) = pick(rules, category_chain, step, order_type, urgency) {
+        return rule.limit;
     }
-    pick(&default_rules(), None, step, order_type, urgency)
+    pick(&default_rules(), &[], step, order_type, urgency)
         .map_or_else(|| last_resort(step), |rule| rule.limit)
 }
 
@@ -222,15 +227,13 @@ const fn last_resort(step: LimitStep) -> TimeLimit {
 /// The limits of every step for an order, resolved from the stored rules.
 ///
 /// `category_chain` is the order's category first, then its ancestors up to the root. For each
-/// step the levels are tried in turn: the category itself, each ancestor in order, then the global
-/// rules (`category_id: None`). The first level with any rule matching the order's type and
-/// urgency decides (a rule without a type or urgency matches any), and there the most specific
-/// matching rule wins: type and urgency beats urgency only, which beats type only, which beats
-/// neither; equally specific rules go to the highest id. A step that no rule matches falls back to
-/// [`default_rules`]. Pure; never panics.
-///
-/// Note that a level decides as soon as anything on it matches: a category rule without urgency
-/// beats a global emergency rule.
+/// step, among the stored rules on the chain or global (`category_id: None`) that match the
+/// order's type and urgency (a rule without a type or urgency matches any), the one ranked highest
+/// decides: a rule for the order's urgency first, wherever it sits (so the global "emergency:
+/// dispatch within 1 hour" holds in the water category too); then the nearest level (the category
+/// itself, its ancestors in turn, the global rules last), so that a category's own limit beats the
+/// global limit of its type; then a rule for the order's type; then the newest. A step that no
+/// stored rule matches falls back to [`default_rules`]. Pure; never panics.
 #[must_use]
 pub fn resolve_limits(
     rules: &[PolicyRule],
@@ -320,7 +323,7 @@ mod tests {
         for &step in LimitStep::ALL {
             for &order_type in OrderType::ALL {
                 for &urgency in Urgency::ALL {
-                    assert!(pick(&defaults, None, step, order_type, urgency).is_some());
+                    assert!(pick(&defaults, &[], step, order_type, urgency).is_some());
                 }
             }
         }
@@ -463,7 +466,7 @@ mod tests {
                 LimitStep::Visit,
                 TimeLimit::working_days(2),
             ),
-            // A category rule without urgency beats the global emergency default.
+            // A category rule without urgency beats a global rule without urgency…
             rule(
                 4,
                 Some(1),
@@ -472,6 +475,31 @@ mod tests {
                 LimitStep::Dispatch,
                 TimeLimit::natural_hours(2),
             ),
+            rule(
+                5,
+                None,
+                None,
+                None,
+                LimitStep::Dispatch,
+                TimeLimit::natural_hours(24),
+            ),
+            // …but a global rule for the order's urgency beats both.
+            rule(
+                6,
+                None,
+                None,
+                Some(Urgency::Emergency),
+                LimitStep::Sign,
+                TimeLimit::natural_hours(1),
+            ),
+            rule(
+                7,
+                Some(2),
+                None,
+                None,
+                LimitStep::Sign,
+                TimeLimit::working_days(2),
+            ),
         ];
         let report = resolve_limits(&rules, &[2, 1], OrderType::Report, Urgency::Normal);
         assert_eq!(report.handle, TimeLimit::working_days(4));
@@ -479,6 +507,8 @@ mod tests {
         assert_eq!(complaint.handle, TimeLimit::working_days(6));
         assert_eq!(complaint.visit, TimeLimit::working_days(2));
         assert_eq!(complaint.dispatch, TimeLimit::natural_hours(2));
+        assert_eq!(complaint.sign, TimeLimit::natural_hours(1));
+        assert_eq!(report.sign, TimeLimit::working_days(2));
         // A category outside the chain is ignored.
         let other = resolve_limits(&rules, &[9], OrderType::Report, Urgency::Normal);
         assert_eq!(other.handle, TimeLimit::working_days(15));
