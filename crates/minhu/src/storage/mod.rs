@@ -1,8 +1,10 @@
 //! Storage: one interface ([`Store`]), one implementation per backend (SQLite, PostgreSQL).
 //!
-//! The backend is chosen once, from the database URL's scheme. Both implementations share their SQL
-//! text where the dialects agree (see `shared/`, compiled once per backend) and keep their own
-//! migrations under `migrations/<backend>/`, compiled into the binary.
+//! The backend is chosen once, from the database URL's scheme. Both backends share one written
+//! implementation: the SQL text, the row mapping and the `impl Store` live in `shared/` and are
+//! compiled once per backend. Each backend module keeps only its store struct, connecting and what
+//! differs (write transactions, migrations under `migrations/<backend>/`, compiled into the
+//! binary, and backup).
 
 mod postgres;
 mod records;

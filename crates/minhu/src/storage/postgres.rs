@@ -1,15 +1,19 @@
 //! The PostgreSQL backend: one pool for reads and writes; several app nodes may share a database.
-//! The SQL itself is shared with SQLite (see `shared/`).
+//! The SQL and the [`Store`] implementation are shared with SQLite (see `shared/`): this module
+//! only defines the store, how to connect, and the pieces that differ per backend
+//! (`BACKEND_NAME`, `begin_write`, `run_migrations`, `backup_database`).
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-
-use super::Store;
 
 type Db = sqlx::Postgres;
 type Pool = sqlx::Pool<Db>;
+/// The store the shared code implements [`Store`] for.
+type BackendStore = PgStore;
+
+/// What [`Store::backend`] answers.
+const BACKEND_NAME: &str = "postgres";
 
 /// Starts a write transaction (READ COMMITTED; the statements lock the rows they change).
 async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
@@ -25,7 +29,10 @@ const MAX_CONNECTIONS: u32 = 16;
 
 /// minhu's store in a PostgreSQL database.
 pub struct PgStore {
-    db: Shared,
+    /// For writes; the same pool as `read`.
+    write: Pool,
+    /// For plain reads; the same pool as `write`.
+    read: Pool,
 }
 
 impl PgStore {
@@ -39,204 +46,23 @@ impl PgStore {
             .connect_with(options)
             .await?;
         Ok(Self {
-            db: Shared {
-                write: pool.clone(),
-                read: pool,
-            },
+            write: pool.clone(),
+            read: pool,
         })
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
+/// Runs the PostgreSQL migrations compiled into the binary ([`Store::migrate`]).
+async fn run_migrations(pool: &Pool) -> StoreResult<()> {
+    sqlx::migrate!("./migrations/postgres")
+        .run(pool)
+        .await
+        .map_err(|err| StoreError::Database(anyhow!("migrating the PostgreSQL database: {err}")))
+}
 
-    async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.db.write)
-            .await
-            .map_err(|err| {
-                StoreError::Database(anyhow!("migrating the PostgreSQL database: {err}"))
-            })
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        self.db.ping().await
-    }
-
-    async fn backup_to(&self, _path: &str) -> StoreResult<()> {
-        Err(StoreError::Database(anyhow!(
-            "use pg_dump for PostgreSQL backups"
-        )))
-    }
-
-    async fn create_unit(&self, unit: &NewUnit) -> StoreResult<UnitInfo> {
-        self.db.create_unit(unit).await
-    }
-    async fn update_unit(&self, id: i64, patch: &UnitPatch) -> StoreResult<UnitInfo> {
-        self.db.update_unit(id, patch).await
-    }
-    async fn list_units(&self) -> StoreResult<Vec<UnitInfo>> {
-        self.db.list_units().await
-    }
-    async fn find_unit(&self, id: i64) -> StoreResult<Option<UnitInfo>> {
-        self.db.find_unit(id).await
-    }
-    async fn units_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<UnitInfo>> {
-        self.db.units_by_ids(ids).await
-    }
-    async fn count_units(&self) -> StoreResult<i64> {
-        self.db.count_units().await
-    }
-
-    async fn create_user(&self, user: &NewUser) -> StoreResult<User> {
-        self.db.create_user(user).await
-    }
-    async fn update_user(&self, id: i64, patch: &UserPatch) -> StoreResult<User> {
-        self.db.update_user(id, patch).await
-    }
-    async fn set_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
-        self.db.set_password(id, password_hash).await
-    }
-    async fn find_user(&self, id: i64) -> StoreResult<Option<User>> {
-        self.db.find_user(id).await
-    }
-    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
-        self.db.find_user_by_username(username).await
-    }
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        self.db.list_users().await
-    }
-    async fn count_users(&self) -> StoreResult<i64> {
-        self.db.count_users().await
-    }
-
-    async fn create_token(&self, token: &NewToken) -> StoreResult<()> {
-        self.db.create_token(token).await
-    }
-    async fn find_token_user(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<User>> {
-        self.db.find_token_user(token_hash, now).await
-    }
-    async fn delete_token(&self, token_hash: &str) -> StoreResult<()> {
-        self.db.delete_token(token_hash).await
-    }
-    async fn delete_expired_tokens(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        self.db.delete_expired_tokens(now).await
-    }
-    async fn record_login_failure(
-        &self,
-        username: &str,
-        address: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.db.record_login_failure(username, address, at).await
-    }
-    async fn count_login_failures(
-        &self,
-        username: &str,
-        address: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<LoginFailureCounts> {
-        self.db.count_login_failures(username, address, since).await
-    }
-    async fn clear_login_failures(&self, username: &str) -> StoreResult<()> {
-        self.db.clear_login_failures(username).await
-    }
-
-    async fn create_category(&self, category: &NewCategory) -> StoreResult<Category> {
-        self.db.create_category(category).await
-    }
-    async fn update_category(&self, id: i64, patch: &CategoryPatch) -> StoreResult<Category> {
-        self.db.update_category(id, patch).await
-    }
-    async fn list_categories(&self) -> StoreResult<Vec<Category>> {
-        self.db.list_categories().await
-    }
-    async fn find_category(&self, id: i64) -> StoreResult<Option<Category>> {
-        self.db.find_category(id).await
-    }
-    async fn create_policy(&self, rule: &NewPolicyRule) -> StoreResult<PolicyRule> {
-        self.db.create_policy(rule).await
-    }
-    async fn delete_policy(&self, id: i64) -> StoreResult<()> {
-        self.db.delete_policy(id).await
-    }
-    async fn list_policies(&self) -> StoreResult<Vec<PolicyRule>> {
-        self.db.list_policies().await
-    }
-    async fn policies_for_categories(&self, category_ids: &[i64]) -> StoreResult<Vec<PolicyRule>> {
-        self.db.policies_for_categories(category_ids).await
-    }
-
-    async fn list_calendar_days(&self) -> StoreResult<Vec<CalendarDay>> {
-        self.db.list_calendar_days().await
-    }
-    async fn upsert_calendar_days(&self, days: &[CalendarDay]) -> StoreResult<()> {
-        self.db.upsert_calendar_days(days).await
-    }
-    async fn delete_calendar_day(&self, date: NaiveDate) -> StoreResult<bool> {
-        self.db.delete_calendar_day(date).await
-    }
-
-    async fn create_catalogue_entry(
-        &self,
-        entry: &NewCatalogueEntry,
-    ) -> StoreResult<CatalogueEntry> {
-        self.db.create_catalogue_entry(entry).await
-    }
-    async fn delete_catalogue_entry(&self, id: i64) -> StoreResult<()> {
-        self.db.delete_catalogue_entry(id).await
-    }
-    async fn list_catalogue(&self) -> StoreResult<Vec<CatalogueEntry>> {
-        self.db.list_catalogue().await
-    }
-
-    async fn create_order(
-        &self,
-        order: &Order,
-        events: &[HistoryEvent],
-        local_date: NaiveDate,
-    ) -> StoreResult<Order> {
-        self.db.create_order(order, events, local_date).await
-    }
-    async fn save_transition(
-        &self,
-        expected_version: i64,
-        transition: &Transition,
-    ) -> StoreResult<OrderAggregate> {
-        self.db.save_transition(expected_version, transition).await
-    }
-    async fn find_order_by_number(&self, number: &str) -> StoreResult<Option<OrderAggregate>> {
-        self.db.find_order_by_number(number).await
-    }
-    async fn find_order(&self, id: i64) -> StoreResult<Option<OrderAggregate>> {
-        self.db.find_order(id).await
-    }
-    async fn order_history(&self, order_id: i64) -> StoreResult<Vec<HistoryEntry>> {
-        self.db.order_history(order_id).await
-    }
-    async fn list_orders(
-        &self,
-        filter: &OrderFilter,
-        scope: &Scope,
-        page: &PageRequest,
-    ) -> StoreResult<OrderPage> {
-        self.db.list_orders(filter, scope, page).await
-    }
-    async fn count_orders_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
-        self.db.count_orders_by_state().await
-    }
-
-    async fn write_audit(&self, entry: &NewAuditEntry) -> StoreResult<()> {
-        self.db.write_audit(entry).await
-    }
-    async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
-        self.db.list_audit(limit).await
-    }
+/// PostgreSQL is backed up with its own tools ([`Store::backup_to`] refuses).
+async fn backup_database(_store: &BackendStore, _path: &str) -> StoreResult<()> {
+    Err(StoreError::Database(anyhow!(
+        "use pg_dump for PostgreSQL backups"
+    )))
 }

@@ -1,21 +1,30 @@
-// Part of the shared storage code (see rows.rs for how these files are compiled): the
-// operations behind the Store trait.
+// Part of the shared storage code (see rows.rs for how these files are compiled): the one
+// implementation of the Store trait, on the backend's `BackendStore`.
 
 // ---------------------------------------------------------------------------------------------
 // The operations
 // ---------------------------------------------------------------------------------------------
 
-/// The pools a backend works with: writes go through `write`, plain reads through `read` (on
-/// PostgreSQL both are the same pool).
-struct Shared {
-    write: Pool,
-    read: Pool,
-}
+// `BackendStore` has two pools: writes go through `self.write`, plain reads through `self.read`
+// (on PostgreSQL both are the same pool). The few things that differ per backend (`BACKEND_NAME`,
+// `run_migrations`, `backup_database`) come from the backend module.
+#[async_trait]
+impl Store for BackendStore {
+    fn backend(&self) -> &'static str {
+        BACKEND_NAME
+    }
 
-impl Shared {
+    async fn migrate(&self) -> StoreResult<()> {
+        run_migrations(&self.write).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    async fn backup_to(&self, path: &str) -> StoreResult<()> {
+        backup_database(self, path).await
     }
 
     // ---- units ----

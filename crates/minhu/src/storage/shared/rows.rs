@@ -1,23 +1,31 @@
-// The storage code both backends share: SQL text and row mapping, written once.
+// The storage code both backends share: SQL text, row mapping and the `Store` implementation,
+// written once.
 //
 // This file is not a module. Each backend module (`sqlite.rs`, `postgres.rs`) defines
 //
 //     type Db = sqlx::Sqlite;            // or sqlx::Postgres
 //     type Pool = sqlx::Pool<Db>;
 //     async fn begin_write(pool: &Pool) -> sqlx::Result<Tx>;
+//     pub struct SqliteStore { write: Pool, read: Pool }    // or PgStore
+//     type BackendStore = SqliteStore;                      // or PgStore
+//     const BACKEND_NAME: &str;
+//     async fn run_migrations(pool: &Pool) -> StoreResult<()>;
+//     async fn backup_database(store: &BackendStore, path: &str) -> StoreResult<()>;
 //
 // and then includes `shared/rows.rs`, `shared/writes.rs` and `shared/operations.rs`, so that
-// the same text is compiled, and type-checked, once against each driver. The SQL keeps to what both dialects accept: `$n` placeholders (SQLite
-// reads `$1` as parameter 1), `RETURNING`, `ON CONFLICT … DO UPDATE`, `LIKE … ESCAPE`. The schema
-// avoids type differences: ids and timestamps are 64-bit integers (milliseconds since the Unix
-// epoch, UTC), booleans and small counts are 32-bit integers (0/1), enums are text codes, dates
-// are `YYYY-MM-DD` text. What differs per backend (connecting, pragmas, pools, migrations,
-// backup) lives in the backend module.
+// the same text is compiled, and type-checked, once against each driver; `operations.rs` holds
+// the single `impl Store for BackendStore`. The SQL keeps to what both dialects accept: `$n`
+// placeholders (SQLite reads `$1` as parameter 1), `RETURNING`, `ON CONFLICT … DO UPDATE`,
+// `LIKE … ESCAPE`. The schema avoids type differences: ids and timestamps are 64-bit integers
+// (milliseconds since the Unix epoch, UTC), booleans and small counts are 32-bit integers (0/1),
+// enums are text codes, dates are `YYYY-MM-DD` text. What differs per backend (connecting,
+// pragmas, pools, migrations, backup) lives in the backend module.
 //
 // Being included, this file cannot carry `//!` docs or inner attributes, and `cargo fmt` does not
 // reach it: run `rustfmt --edition 2024 crates/minhu/src/storage/shared/*.rs`.
 
 use anyhow::anyhow;
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minhu_domain::calendar::CalendarDay;
 use minhu_domain::{
@@ -30,8 +38,8 @@ use sqlx::{Arguments as _, AssertSqlSafe, QueryBuilder, Row as _};
 use super::{
     AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry, LoginFailureCounts,
     NewAuditEntry, NewCatalogueEntry, NewCategory, NewPolicyRule, NewToken, NewUnit, NewUser,
-    OrderFilter, OrderListItem, OrderPage, PageRequest, Scope, StoreError, StoreResult, UnitPatch,
-    User, UserPatch, format_roles, parse_roles,
+    OrderFilter, OrderListItem, OrderPage, PageRequest, Scope, Store, StoreError, StoreResult,
+    UnitPatch, User, UserPatch, format_roles, parse_roles,
 };
 
 /// A transaction on this backend.
