@@ -287,3 +287,34 @@ async fn admin_edits_a_calendar_day_and_the_deadline_moves() {
         assert!(actions.contains(&"delete_calendar_day"), "{actions:?}");
     }
 }
+
+#[tokio::test]
+async fn calendar_gaps_name_the_years_without_holiday_data() {
+    use chrono::Datelike as _;
+    for db in all_backends().await {
+        let t = start(db).await;
+        let this_year = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .year();
+        // The shipped data covers 2025 and 2026; any other year of (this, next) is a gap.
+        let expected: Vec<i32> = [this_year, this_year + 1]
+            .into_iter()
+            .filter(|y| !(2025..=2026).contains(y))
+            .collect();
+        assert_eq!(t.app.calendar_gaps().await.unwrap(), expected);
+
+        // Importing a day of a missing year closes that gap.
+        let admin = t.login("admin").await;
+        for year in &expected {
+            let (status, body) = t
+                .put(
+                    &admin,
+                    &format!("/api/v1/calendar/days/{year}-01-01"),
+                    json!({"kind": "holiday", "name": "元旦"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        assert!(t.app.calendar_gaps().await.unwrap().is_empty());
+    }
+}

@@ -32,6 +32,13 @@ pub(super) async fn serve(config: Config, with_demo: bool) -> anyhow::Result<Exi
         }
     }
 
+    for year in app.calendar_gaps().await? {
+        tracing::warn!(year, "the holiday calendar has no data for this year");
+        println!(
+            "注意：节假日日历缺少 {year} 年的数据，该年按周一至周五计算工作日。请用 `minhu calendar import` 导入国务院办公厅的节假日安排。"
+        );
+    }
+
     let listener = TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

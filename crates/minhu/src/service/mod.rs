@@ -150,6 +150,19 @@ impl App {
         Ok(Calendar::new(tz, days, periods))
     }
 
+    /// This year and next (in the configured time zone) if the stored calendar has no holiday
+    /// data for them: deadlines in such a year count Monday to Friday only, so an admin should
+    /// import the State Council's notice (`minhu calendar import`).
+    pub async fn calendar_gaps(&self) -> AppResult<Vec<i32>> {
+        use chrono::Datelike as _;
+        let calendar = self.calendar().await?;
+        let year = calendar.local_date(self.now()).year();
+        Ok([year, year + 1]
+            .into_iter()
+            .filter(|y| !calendar.has_data_for(*y))
+            .collect())
+    }
+
     /// The time limits of an order of this category, type and urgency.
     pub async fn limits_for(
         &self,
