@@ -38,6 +38,9 @@ pub struct Config {
     pub login_window_minutes: u32,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Mark the web session cookie `Secure` (sent over HTTPS only). Set it when the server is
+    /// reached through HTTPS (e.g. behind a TLS-terminating proxy).
+    pub cookie_secure: bool,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             login_max_failures_per_address: 30,
             login_window_minutes: 15,
             max_body_bytes: 1024 * 1024,
+            cookie_secure: false,
         }
     }
 }
@@ -76,6 +80,7 @@ impl fmt::Debug for Config {
             .field("yellow_share", &self.yellow_share)
             .field("working_hours", &self.working_hours)
             .field("token_ttl_hours", &self.token_ttl_hours)
+            .field("cookie_secure", &self.cookie_secure)
             .finish_non_exhaustive()
     }
 }

@@ -10,3 +10,4 @@ pub mod demo;
 pub mod http;
 pub mod service;
 pub mod storage;
+pub mod web;

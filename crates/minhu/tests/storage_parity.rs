@@ -25,6 +25,7 @@ use db::Backend;
 // ---- schema parity ----
 
 const TABLES: &[&str] = &[
+    "announcements",
     "api_tokens",
     "assignments",
     "audit_log",

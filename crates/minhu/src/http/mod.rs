@@ -1,4 +1,5 @@
-//! The JSON API under `/api/v1`, with its OpenAPI 3 document generated from the handlers.
+//! The JSON API under `/api/v1`, with its OpenAPI 3 document generated from the handlers, and
+//! the mount point of the web workbench ([`crate::web`]).
 //!
 //! Every failure answers one envelope, `{"error": {"code", "message", "field"}}` (see [`error`]):
 //! handler errors, bad input (see [`extract`]), unknown routes, wrong methods, oversized bodies and
@@ -117,7 +118,8 @@ pub fn router(app: App) -> Router {
             "/api/v1/orders/{number}/{action}",
             any(actions::unknown_action),
         )
-        .fallback(not_found)
+        .merge(crate::web::routes())
+        .fallback(not_found_for_path)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app);
     with_layers(routes, max_body)
@@ -134,8 +136,18 @@ fn with_layers(router: Router, max_body: usize) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+#[cfg(test)]
 async fn not_found() -> ApiError {
     ApiError::not_found()
+}
+
+/// An unknown path: the JSON envelope under `/api/`, the workbench's 404 page elsewhere.
+async fn not_found_for_path(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found().into_response()
+    } else {
+        crate::web::error::WebError::not_found("您访问的页面不存在。").into_response()
+    }
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -153,17 +165,19 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// Error responses made outside the handlers (by a layer or by axum itself) get the envelope too.
+/// The workbench's own HTML error pages (and its htmx 401s) pass through unchanged.
 async fn envelope_bare_errors(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
+    let keep = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"))
+        || response.headers().contains_key("hx-redirect");
+    if keep {
         return response;
     }
     let allow: Option<HeaderValue> = response.headers().get(header::ALLOW).cloned();

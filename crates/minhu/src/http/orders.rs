@@ -147,6 +147,7 @@ impl OrderListQuery {
             now: Some(app.now()),
             phone: self.phone.filter(|p| !p.trim().is_empty()),
             number: self.number.filter(|n| !n.trim().is_empty()),
+            ..OrderFilter::default()
         };
         let paging = PageRequest {
             limit: i64::from(per_page),

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bootstrap;
+pub mod desk;
 pub mod orders;
 
 use std::sync::Arc;

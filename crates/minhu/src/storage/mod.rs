@@ -163,6 +163,14 @@ pub trait Store: Send + Sync + 'static {
     /// Order counts per state, for dashboards and the demo check.
     async fn count_orders_by_state(&self) -> StoreResult<Vec<(String, i64)>>;
 
+    // ---- announcements (系统公告) ----
+    async fn create_announcement(
+        &self,
+        announcement: &NewAnnouncement,
+    ) -> StoreResult<Announcement>;
+    /// The newest `limit` announcements, newest first.
+    async fn list_announcements(&self, limit: i64) -> StoreResult<Vec<Announcement>>;
+
     // ---- audit ----
     async fn write_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
     async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>>;

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use minhu_domain::{
-    Channel, HistoryEvent, LimitStep, Order, OrderState, OrderType, Role, TimeLimit, UnitKind,
-    Urgency, WarningLevel,
+    AppealState, Channel, HistoryEvent, LimitStep, Order, OrderState, OrderType, Role, TimeLimit,
+    UnitKind, Urgency, WarningLevel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -212,6 +212,10 @@ pub struct OrderFilter {
     pub phone: Option<String>,
     /// Exact order number.
     pub number: Option<String>,
+    /// Only orders with an assignment that has a pending extension request (延期申请).
+    pub has_pending_extension: bool,
+    /// Only orders whose appeal (申诉) stands so.
+    pub appeal: Option<AppealState>,
 }
 
 /// Paging: `limit` rows from `offset`.
@@ -258,4 +262,24 @@ pub struct AuditEntry {
     pub target: String,
     pub detail: Option<String>,
     pub address: Option<String>,
+}
+
+/// A system announcement (系统公告).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Announcement {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub published_at: DateTime<Utc>,
+    /// The user who published it (`None` for the system).
+    pub created_by: Option<i64>,
+}
+
+/// An announcement to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAnnouncement {
+    pub title: String,
+    pub body: String,
+    pub published_at: DateTime<Utc>,
+    pub created_by: Option<i64>,
 }

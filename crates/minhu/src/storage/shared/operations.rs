@@ -806,6 +806,32 @@ impl Store for BackendStore {
         Ok(())
     }
 
+    async fn create_announcement(
+        &self,
+        announcement: &NewAnnouncement,
+    ) -> StoreResult<Announcement> {
+        let row = sqlx::query(
+            "INSERT INTO announcements (title, body, published_at, created_by) \
+             VALUES ($1, $2, $3, $4) RETURNING *",
+        )
+        .bind(announcement.title.as_str())
+        .bind(announcement.body.as_str())
+        .bind(ms(announcement.published_at))
+        .bind(announcement.created_by)
+        .fetch_one(&self.write)
+        .await?;
+        announcement_from_row(&row)
+    }
+
+    async fn list_announcements(&self, limit: i64) -> StoreResult<Vec<Announcement>> {
+        let rows =
+            sqlx::query("SELECT * FROM announcements ORDER BY published_at DESC, id DESC LIMIT $1")
+                .bind(limit.max(0))
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter().map(announcement_from_row).collect()
+    }
+
     async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
         let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
             .bind(limit.max(0))

@@ -36,10 +36,10 @@ use sqlx::error::ErrorKind;
 use sqlx::{Arguments as _, AssertSqlSafe, QueryBuilder, Row as _};
 
 use super::{
-    AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry, LoginFailureCounts,
-    NewAuditEntry, NewCatalogueEntry, NewCategory, NewPolicyRule, NewToken, NewUnit, NewUser,
-    OrderFilter, OrderListItem, OrderPage, PageRequest, Scope, Store, StoreError, StoreResult,
-    UnitPatch, User, UserPatch, format_roles, parse_roles,
+    Announcement, AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry,
+    LoginFailureCounts, NewAnnouncement, NewAuditEntry, NewCatalogueEntry, NewCategory,
+    NewPolicyRule, NewToken, NewUnit, NewUser, OrderFilter, OrderListItem, OrderPage, PageRequest,
+    Scope, Store, StoreError, StoreResult, UnitPatch, User, UserPatch, format_roles, parse_roles,
 };
 
 /// A transaction on this backend.
@@ -309,6 +309,16 @@ fn audit_from_row(row: &DbRow) -> StoreResult<AuditEntry> {
         target: col(row, "target")?,
         detail: col(row, "detail")?,
         address: col(row, "address")?,
+    })
+}
+
+fn announcement_from_row(row: &DbRow) -> StoreResult<Announcement> {
+    Ok(Announcement {
+        id: col(row, "id")?,
+        title: col(row, "title")?,
+        body: col(row, "body")?,
+        published_at: ts_col(row, "published_at")?,
+        created_by: col(row, "created_by")?,
     })
 }
 

@@ -282,6 +282,15 @@ fn push_order_filters(
     if let Some(number) = &filter.number {
         qb.push(" AND orders.number = ").push_bind(number.clone());
     }
+    if filter.has_pending_extension {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM assignments x WHERE x.order_id = orders.id \
+             AND x.ext_requested_at IS NOT NULL)",
+        );
+    }
+    if let Some(appeal) = filter.appeal {
+        qb.push(" AND orders.appeal = ").push_bind(appeal.as_str());
+    }
     match filter.warning {
         None => {}
         Some(WarningLevel::Red) => {

@@ -1,0 +1,32 @@
+//! The web workbench (工作台): server-rendered Chinese pages for every role, served by the same
+//! binary next to `/api/v1`. Templates are askama (compiled into the binary, HTML-escaped);
+//! assets are embedded (`/static/`); sessions are a cookie over the API's token table; every form
+//! carries a CSRF token. Handlers call [`crate::service`] only.
+
+pub mod auth;
+pub mod desk;
+pub mod error;
+pub mod format;
+pub mod layout;
+pub mod list;
+pub mod session;
+pub mod static_files;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::service::App;
+
+/// The routes of the workbench.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(desk::desk))
+        .route("/login", get(auth::login_form).post(auth::login_submit))
+        .route("/logout", axum::routing::post(auth::logout))
+        .route(
+            "/password",
+            get(auth::password_form).post(auth::password_submit),
+        )
+        .route("/orders", get(list::list))
+        .route("/static/{*path}", get(static_files::serve))
+}
