@@ -3,8 +3,10 @@
 //! assets are embedded (`/static/`); sessions are a cookie over the API's token table; every form
 //! carries a CSRF token. Handlers call [`crate::service`] only.
 
+pub mod action_forms;
 pub mod auth;
 pub mod desk;
+pub mod detail;
 pub mod error;
 pub mod format;
 pub mod layout;
@@ -28,5 +30,10 @@ pub fn routes() -> Router<App> {
             get(auth::password_form).post(auth::password_submit),
         )
         .route("/orders", get(list::list))
+        .route("/orders/{number}", get(detail::show))
+        .route(
+            "/orders/{number}/act/{action}",
+            axum::routing::post(detail::act),
+        )
         .route("/static/{*path}", get(static_files::serve))
 }
