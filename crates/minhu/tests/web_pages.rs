@@ -407,7 +407,7 @@ async fn actions_through_forms_with_csrf_and_conflicts() {
         assert_eq!(page.location(), format!("/orders/{n}?done=dispatch"));
         let order = t.order(&agent, &n).await;
         assert_eq!(order["state"], "dispatched");
-        let page = d.get(&page.location().to_owned()).await;
+        let page = d.get(page.location()).await;
         assert!(page.body.contains("操作成功：派单"));
 
         // A stale version: the Chinese conflict message, the form open, the text kept.
