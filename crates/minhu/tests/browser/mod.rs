@@ -431,6 +431,52 @@ impl Browser {
             .unwrap_or_else(|e| panic!("select {label:?} in `{css}`: {e}"));
     }
 
+    /// Sets the field `name` in the form matching `form` to `value` as a user would, whatever the
+    /// control: picks the option of a `<select>`, clicks the radio button with that value, or
+    /// ticks the checkbox with that value (or any checkbox of that name for `"true"`).
+    pub async fn choose(&self, form: &str, name: &str, value: &str) {
+        let css = format!("{form} [name=\"{name}\"]");
+        self.wait(&css).await;
+        let controls = self
+            .client
+            .find_all(Locator::Css(&css))
+            .await
+            .unwrap_or_default();
+        for control in controls {
+            let tag = control.tag_name().await.unwrap_or_default();
+            if tag.eq_ignore_ascii_case("select") {
+                control
+                    .select_by_value(value)
+                    .await
+                    .unwrap_or_else(|e| panic!("select {value:?} in `{css}`: {e}"));
+                return;
+            }
+            let kind = control
+                .attr("type")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let own = control
+                .attr("value")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let matches = own == value || (kind == "checkbox" && value == "true");
+            if matches && (kind == "radio" || kind == "checkbox") {
+                if !control.is_selected().await.unwrap_or(false) {
+                    control
+                        .click()
+                        .await
+                        .unwrap_or_else(|e| panic!("click {value:?} of `{css}`: {e}"));
+                }
+                return;
+            }
+        }
+        self.fail(&format!("no choice {value:?} for `{css}`")).await;
+    }
+
     /// Clicks the element matching `css`.
     pub async fn click(&self, css: &str) {
         self.wait(css)
@@ -477,11 +523,13 @@ impl Browser {
     /// Clicks `css`, which leaves the current document (a submit or a link), and waits until the
     /// next document has replaced it.
     pub async fn click_and_load(&self, css: &str) {
-        let old = self
-            .client
-            .find(Locator::Css("html"))
-            .await
-            .expect("the page has an <html>");
+        self.click_and_replace(css, "html").await;
+    }
+
+    /// Clicks `css` and waits until the element matching `replaced` has been replaced, by a new
+    /// document or by a partial update (htmx swapping it out), and the page has settled.
+    pub async fn click_and_replace(&self, css: &str, replaced: &str) {
+        let old = self.wait(replaced).await;
         self.click(css).await;
         self.wait_stale(old).await;
     }
@@ -513,12 +561,17 @@ impl Browser {
             }
         })
         .await;
-        self.wait_until("the page to load", || async {
-            let state = self
+        self.wait_until("the page to load and settle", || async {
+            // A loaded document, and no htmx request or swap in flight.
+            let ready = self
                 .client
-                .execute("return document.readyState;", vec![])
+                .execute(
+                    "return document.readyState === 'complete' && \
+                     !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling');",
+                    vec![],
+                )
                 .await?;
-            Ok(state == "complete")
+            Ok(ready == Value::Bool(true))
         })
         .await;
     }
