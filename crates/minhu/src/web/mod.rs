@@ -9,6 +9,7 @@ pub mod desk;
 pub mod detail;
 pub mod error;
 pub mod format;
+pub mod intake;
 pub mod layout;
 pub mod list;
 pub mod session;
@@ -30,6 +31,9 @@ pub fn routes() -> Router<App> {
             get(auth::password_form).post(auth::password_submit),
         )
         .route("/orders", get(list::list))
+        .route("/orders/new", get(intake::form).post(intake::submit))
+        .route("/orders/new/caller", get(intake::caller))
+        .route("/orders/new/areas", get(intake::areas))
         .route("/orders/{number}", get(detail::show))
         .route(
             "/orders/{number}/act/{action}",

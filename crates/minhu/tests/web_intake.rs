@@ -1,0 +1,153 @@
+//! The intake page (来电登记) over HTTP: registering by form with the category found by name,
+//! validation errors that keep every value, direct closing, the caller panel, the area cascade,
+//! and a form posted after the session expired that survives the sign-in, on both backends.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
+
+mod support;
+mod web_support;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use support::app::{PASSWORD, TestApp, start};
+use support::db::all_backends;
+use web_support::Browser;
+
+fn intake_form(t: &TestApp, csrf: &str, then: &str) -> Vec<(&'static str, String)> {
+    let f = &t.fixture;
+    vec![
+        ("_csrf", csrf.to_owned()),
+        ("phone", "13812345678".to_owned()),
+        ("name", "李四".to_owned()),
+        ("caller_tags", "elderly".to_owned()),
+        ("order_type", "complaint".to_owned()),
+        ("category", "停水".to_owned()),
+        ("urgency", "normal".to_owned()),
+        ("district_id", f.district.id.to_string()),
+        ("street_id", f.street.id.to_string()),
+        ("community_id", f.community.id.to_string()),
+        ("address", "多福巷3号".to_owned()),
+        ("title", "多福巷停水".to_owned()),
+        ("content", "多福巷3号从早上开始停水。".to_owned()),
+        ("then", then.to_owned()),
+    ]
+}
+
+fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn register_by_form_with_errors_kept_and_direct_close() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let mut a = Browser::signed_in(&t, "agent1").await;
+        let page = a.get("/orders/new").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("accesskey=\"s\"") && page.body.contains("Alt"));
+        assert!(page.body.contains("030101 停水"), "the category picker");
+        let csrf = page.hidden("_csrf");
+
+        // A phone that is not one: the message next to the phone, every value kept.
+        let mut form = intake_form(&t, &csrf, "save");
+        form[1].1 = "12".to_owned();
+        let page = a.post("/orders/new", &pairs(&form)).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.body.contains("来电号码格式不正确"), "{}", page.body);
+        assert!(page.body.contains("value=\"多福巷停水\""));
+        assert!(page.body.contains("多福巷3号从早上开始停水。"));
+        assert!(page.body.contains("value=\"elderly\" checked"));
+        // An unknown category and a direct close without an answer.
+        let mut form = intake_form(&t, &csrf, "close");
+        form[5].1 = "没有这个分类".to_owned();
+        let page = a.post("/orders/new", &pairs(&form)).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.body.contains("请从列表中选择问题分类"));
+        assert!(page.body.contains("直接办结须填写答复内容"));
+
+        let page = a
+            .post("/orders/new", &pairs(&intake_form(&t, &csrf, "save")))
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let number = page
+            .location()
+            .trim_start_matches("/orders/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let agent = t.login("agent1").await;
+        let order = t.order(&agent, &number).await;
+        assert_eq!(order["state"], "registered");
+        assert_eq!(order["category_id"], t.fixture.cat_water_cut.id);
+        assert_eq!(order["citizen"]["tags"], json!(["elderly"]));
+
+        let mut form = intake_form(&t, &csrf, "close");
+        form.push(("answer", "已告知市民停水原因及恢复时间。".to_owned()));
+        let page = a.post("/orders/new", &pairs(&form)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert!(
+            page.location().ends_with("?done=register_close"),
+            "{}",
+            page.location()
+        );
+
+        // The caller panel lists the earlier orders of the phone.
+        let panel = a.get("/orders/new/caller?phone=13812345678").await;
+        assert!(panel.body.contains(&number), "{}", panel.body);
+        assert!(panel.body.contains("老年人") && panel.body.contains("重复来电"));
+        let areas = a
+            .get(&format!(
+                "/orders/new/areas?district_id={}",
+                t.fixture.district.id
+            ))
+            .await;
+        assert!(areas.body.contains("东华门街道"));
+
+        // Without the agent role the page is refused.
+        let mut w = Browser::signed_in(&t, "unit_water1").await;
+        assert_eq!(w.get("/orders/new").await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn a_form_posted_after_the_session_expired_is_kept() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let mut a = Browser::signed_in(&t, "agent1").await;
+        let csrf = a.get("/orders/new").await.hidden("_csrf");
+        // The session ends (another tab signed out).
+        let token = a.cookies.get("minhu_session").unwrap().clone();
+        t.app.logout(&token).await.unwrap();
+        let page = a
+            .post("/orders/new", &pairs(&intake_form(&t, &csrf, "save")))
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        assert!(page.body.contains("登录已过期"));
+        let replay_body = page.hidden("replay_body");
+        assert!(replay_body.contains("title="), "{replay_body}");
+        let login_csrf = page.hidden("_csrf");
+        let page = a
+            .post(
+                "/login",
+                &[
+                    ("_csrf", login_csrf.as_str()),
+                    ("username", "agent1"),
+                    ("password", PASSWORD),
+                    ("replay_to", "/orders/new"),
+                    ("replay_body", replay_body.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("继续提交"));
+        assert!(page.body.contains("value=\"多福巷停水\""));
+        let new_csrf = page.hidden("_csrf");
+        assert_ne!(new_csrf, csrf, "a new session, a new token");
+        // Confirming posts the kept form with the new token.
+        let mut form = intake_form(&t, &new_csrf, "save");
+        form[0].1 = new_csrf.clone();
+        let page = a.post("/orders/new", &pairs(&form)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+}
