@@ -65,6 +65,22 @@ pub async fn is_seedable(app: &App) -> AppResult<bool> {
     Ok(!beyond_centre && orders == 0)
 }
 
+/// The demo's announcements (系统公告), oldest first.
+const ANNOUNCEMENTS: &[(&str, &str)] = &[
+    (
+        "关于做好冬季供暖诉求办理工作的通知",
+        "供暖季期间，涉及室温不达标、暖气不热的工单按“较急”登记，热力公司须在1个工作日内上门。",
+    ),
+    (
+        "2027年元旦假期值班安排",
+        "元旦假期热线24小时值守，承办单位须安排专人签收工单，紧急工单2小时内反馈。",
+    ),
+    (
+        "本月“每月一题”：老旧小区加装电梯",
+        "请话务员登记相关诉求时加注“每月一题”标签，派单员优先派至住建部门。",
+    ),
+];
+
 /// Seeds the demo city into an empty centre; every demo account gets `password`. Bootstraps
 /// first if needed (a new `admin` then gets `MINHU_ADMIN_PASSWORD` or else `password`). Refuses a
 /// database that already holds units or orders.
@@ -97,6 +113,9 @@ pub async fn seed_demo(app: &App, password: &str) -> AppResult<DemoSummary> {
     let orders = orders::Seeder::new(app, &city, &tree, &people)
         .seed()
         .await?;
+    for (title, body) in ANNOUNCEMENTS {
+        app.publish_announcement(None, title, body).await?;
+    }
 
     let orders_by_state = app.store.count_orders_by_state().await?;
     let summary = DemoSummary {
