@@ -3,10 +3,11 @@
 //! `<script>`.
 //!
 //! What the tests rely on in the pages (stable ids and names, not layout):
-//! - intake `/orders/new`: the caller's phone field `name=phone` has the focus on arrival; the
-//!   other fields are named as the API's registration fields (`order_type`, `category_id`,
-//!   `district_id`, `street_id`, `community_id`, `address`, `title`, `content`, `urgency`); a
-//!   saved order leads to its detail page `/orders/{number}`.
+//! - intake `/orders/new`: `form#intake`; the caller's phone `#phone` (`name=phone`) has the
+//!   focus on arrival and Tab leads to `name`; `#caller-panel` shows the caller's earlier orders
+//!   and tags; fields `order_type`, `category` (a name such as 停水), `district_id`, `street_id`
+//!   and `community_id` (`#street_id`/`#community_id` refilled by htmx), `address`, `title`,
+//!   `content`; Alt+S saves and leads to the order's detail page `/orders/{number}`.
 //! - detail `/orders/{number}`: everything that changes after an action inside `#order-panel`;
 //!   the state badge `#order-state` (or, until it has that id, the `.badge.st-*` in the panel's
 //!   `h1`); each action the user may take as a `<details id="act-<code>">` holding its `<form>`,
@@ -20,6 +21,7 @@ mod browser;
 mod support;
 
 use browser::Browser;
+use fantoccini::key::Key;
 use serde_json::json;
 use support::app::{PASSWORD, TestApp, start};
 use support::db::all_backends;
@@ -73,49 +75,62 @@ async fn register_via_api(t: &TestApp, title: &str, content: &str) -> String {
     order["number"].as_str().expect("a number").to_owned()
 }
 
-/// Step 1 of the walk: agent1 registers the call on the intake page by keyboard — phone first,
-/// then the other fields — and lands on the new order's detail page. Returns its number.
+/// Step 1 of the walk: agent1 takes a call on the intake page by keyboard — the caller's phone
+/// first (their earlier order and tags come up), Tab to the name, then the request's fields, and
+/// saves with the documented shortcut Alt+S — and lands on the new order's detail page. Returns
+/// its number.
 async fn register_by_keyboard(t: &TestApp, b: &Browser) -> String {
     let f = &t.fixture;
+    // The caller has called before.
+    let earlier = register_via_api(t, "楼道灯不亮", "多福巷12号楼楼道灯坏了一周。").await;
+
     b.sign_in("agent1", PASSWORD).await;
     b.goto("/orders/new").await;
-    b.wait("input[name=phone]").await;
+    b.wait("#intake input[name=phone]").await;
     assert_eq!(b.focused().await, "phone", "the phone field has the focus");
     b.keys("13812345678").await;
-    b.shot("01-intake-phone").await;
-    b.select("[name=order_type]", "complaint").await;
-    b.select("[name=category_id]", &f.cat_water_cut.id.to_string())
+    b.wait_text("#caller-panel", &earlier).await;
+    b.wait_text("#caller-panel", "老年人").await;
+    b.shot("01-intake-caller").await;
+    b.keys(&Key::Tab.to_string()).await;
+    assert_eq!(
+        b.focused().await,
+        "name",
+        "Tab leads from the phone to the name"
+    );
+    b.keys("张三").await;
+
+    b.choose("#intake", "order_type", "complaint").await;
+    b.fill("#intake [name=category]", "停水").await;
+    b.choose("#intake", "district_id", &f.district.id.to_string())
         .await;
-    b.select("[name=district_id]", &f.district.id.to_string())
+    // The street and community lists follow the district and the street (htmx).
+    b.wait(&format!("#street_id option[value='{}']", f.street.id))
         .await;
-    b.select("[name=street_id]", &f.street.id.to_string()).await;
-    b.select("[name=community_id]", &f.community.id.to_string())
+    b.choose("#intake", "street_id", &f.street.id.to_string())
         .await;
-    b.fill("[name=address]", "多福巷12号楼").await;
-    b.fill("[name=content]", "多福巷12号楼自周一起停水，至今未恢复。")
+    b.wait(&format!("#community_id option[value='{}']", f.community.id))
         .await;
-    b.fill("[name=title]", "小区停水三天无人处理").await;
+    b.choose("#intake", "community_id", &f.community.id.to_string())
+        .await;
+    b.fill("#intake [name=address]", "多福巷12号楼").await;
+    b.fill("#intake [name=title]", "小区停水三天无人处理").await;
+    b.fill(
+        "#intake [name=content]",
+        "多福巷12号楼自周一起停水，至今未恢复，物业称已报修。",
+    )
+    .await;
     b.shot("02-intake-filled").await;
-    b.enter_and_load("[name=title]").await;
+
+    // Alt+S: 保存.
+    b.keys_and_load(&format!("{}s{}", Key::Alt, Key::Null))
+        .await;
     let path = b.wait_path("/orders/2").await;
     b.wait_text(STATE, "待交办").await;
     b.shot("03-registered").await;
-    path.trim_start_matches("/orders/").to_owned()
-}
-
-#[tokio::test]
-#[ignore = "waiting for the intake page /orders/new (issue 3)"]
-async fn an_agent_registers_an_order_by_keyboard() {
-    for db in all_backends().await {
-        let t = start(db).await;
-        let b = Browser::open(&t, "intake").await;
-        let number = register_by_keyboard(&t, &b).await;
-        let agent = t.login("agent1").await;
-        let order = t.order(&agent, &number).await;
-        assert_eq!(order["state"], "registered", "{order}");
-        assert_eq!(order["category_id"], t.fixture.cat_water_cut.id, "{order}");
-        b.close().await;
-    }
+    let number = path.trim_start_matches("/orders/").to_owned();
+    assert_ne!(number, earlier, "a new order");
+    number
 }
 
 #[tokio::test]
@@ -124,17 +139,15 @@ async fn one_order_walks_through_every_role() {
         let t = start(db).await;
         let b = Browser::open(&t, "walk").await;
 
-        // 1. Registered through the API until the intake page exists (then: register_by_keyboard,
-        //    see an_agent_registers_an_order_by_keyboard).
-        let number = register_via_api(
-            &t,
-            "小区停水三天无人处理",
-            "多福巷12号楼自周一起停水，至今未恢复。",
-        )
-        .await;
-        open_order(&b, "agent1", &number).await;
-        b.wait_text(STATE, "待交办").await;
-        b.shot("03-registered").await;
+        let number = register_by_keyboard(&t, &b).await;
+        let agent = t.login("agent1").await;
+        let order = t.order(&agent, &number).await;
+        assert_eq!(order["category_id"], t.fixture.cat_water_cut.id, "{order}");
+        assert_eq!(order["citizen"]["name"], "张三", "{order}");
+        assert_eq!(
+            order["location"]["community_id"], t.fixture.community.id,
+            "{order}"
+        );
 
         walk_from_registered(&t, &b, &number).await;
 

@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use crate::support::app::TestApp;
 
 /// How long a wait for an element or a text may take before the test fails.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(30);
 /// How often a wait polls.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -546,6 +546,14 @@ impl Browser {
             .send_keys(&Key::Enter.to_string())
             .await
             .unwrap_or_else(|e| panic!("press Enter in `{css}`: {e}"));
+        self.wait_stale(old).await;
+    }
+
+    /// Types `keys` into the focused element (e.g. a shortcut that submits) and waits for the
+    /// next page.
+    pub async fn keys_and_load(&self, keys: &str) {
+        let old = self.wait("html").await;
+        self.keys(keys).await;
         self.wait_stale(old).await;
     }
 
