@@ -103,6 +103,8 @@ struct ListPage {
     prev_href: Option<String>,
     next_href: Option<String>,
     notes: Vec<String>,
+    export_href: String,
+    export_cap: usize,
 }
 
 fn local_day(tz: Tz, text: &str, next_day: bool) -> Option<chrono::DateTime<Utc>> {
@@ -115,7 +117,7 @@ fn local_day(tz: Tz, text: &str, next_day: bool) -> Option<chrono::DateTime<Utc>
 
 impl ListQuery {
     /// The filter this query asks for; values that do not parse are ignored and named in `notes`.
-    fn filter(&self, tz: Tz, notes: &mut Vec<String>) -> OrderFilter {
+    pub(crate) fn filter(&self, tz: Tz, notes: &mut Vec<String>) -> OrderFilter {
         let mut bad = |what: &str| notes.push(format!("“{what}”条件不正确，已忽略"));
         let id = |text: &str, what: &str, bad: &mut dyn FnMut(&str)| -> Option<i64> {
             let text = text.trim();
@@ -178,6 +180,18 @@ impl ListQuery {
             }
         }
         filter
+    }
+
+    /// The export link (`/orders/export.xlsx`) with the same filters.
+    fn export_href(&self) -> String {
+        let href = self.href_for_page(1);
+        let query = href.trim_start_matches("/orders?");
+        let query = query.trim_end_matches("page=1").trim_end_matches('&');
+        if query.is_empty() {
+            "/orders/export.xlsx".to_owned()
+        } else {
+            format!("/orders/export.xlsx?{query}")
+        }
     }
 
     /// The query string for another page with the same filters.
@@ -325,6 +339,8 @@ pub async fn list(
         page,
         pages,
         notes,
+        export_href: q.export_href(),
+        export_cap: crate::service::orders::EXPORT_CAP,
         q,
     };
     Ok(render(&page_view))

@@ -4,6 +4,7 @@
 //! carries a CSRF token. Handlers call [`crate::service`] only.
 
 pub mod action_forms;
+pub mod admin;
 pub mod auth;
 pub mod desk;
 pub mod detail;
@@ -40,4 +41,5 @@ pub fn routes() -> Router<App> {
             axum::routing::post(detail::act),
         )
         .route("/static/{*path}", get(static_files::serve))
+        .merge(admin::routes())
 }
