@@ -99,7 +99,7 @@ async fn non_admins_get_403_and_no_menu_entry() {
         let mut b = Browser::signed_in(&t, "agent1").await;
         let desk = b.get("/").await;
         assert!(!desk.body.contains("系统管理"));
-        for path in ["/admin/calendar"] {
+        for path in ["/admin/calendar", "/admin/units", "/admin/users"] {
             let page = b.get(path).await;
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
         }
@@ -116,5 +116,79 @@ async fn non_admins_get_403_and_no_menu_entry() {
             )
             .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
+    }
+}
+
+/// The value of the `<option>` whose text ends with `label`.
+fn option_value(body: &str, label: &str) -> String {
+    let at = body
+        .find(&format!("{label}</option>"))
+        .unwrap_or_else(|| panic!("no option {label}"));
+    let marker = "<option value=\"";
+    let start = body[..at].rfind(marker).unwrap() + marker.len();
+    let len = body[start..].find('"').unwrap();
+    body[start..start + len].to_owned()
+}
+
+#[tokio::test]
+async fn admin_creates_a_unit_and_a_user_who_can_sign_in() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let mut b = Browser::signed_in(&t, "admin").await;
+        let desk = b.get("/").await;
+        assert!(desk.body.contains("href=\"/admin/units\""));
+        let page = b.get("/admin/units").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let csrf = page.hidden("_csrf");
+        // The first parent offered: the root of the tree.
+        let select = &page.body[page.body.find("name=\"parent_id\"").unwrap()..];
+        let start = select.find("<option value=\"").unwrap() + "<option value=\"".len();
+        let parent = select[start..start + select[start..].find('"').unwrap()].to_owned();
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("code", "T-WATER"),
+            ("name", "测试水务局"),
+            ("kind", "bureau"),
+            ("parent_id", parent.as_str()),
+        ];
+        let page = b.post("/admin/units", &form).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let page = b.get(page.location()).await;
+        assert!(page.body.contains("测试水务局") && page.body.contains("T-WATER"));
+
+        // A duplicate code is refused, keeping the typed name.
+        let page = b.post("/admin/units", &form).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("value=\"测试水务局\""));
+
+        let page = b.get("/admin/users").await;
+        let unit = option_value(&page.body, "测试水务局");
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("username", "water1"),
+            ("display_name", "水务经办"),
+            ("unit_id", unit.as_str()),
+            ("roles", "unit_handler"),
+            ("roles", "unit_leader"),
+            ("password", "Water-pass-2026"),
+        ];
+        let page = b.post("/admin/users", &form).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let page = b.get(page.location()).await;
+        assert!(page.body.contains("water1"));
+        assert!(page.body.contains("承办单位经办人、承办单位负责人"));
+
+        let mut w = Browser::new(&t);
+        let page = w.sign_in("water1", "Water-pass-2026").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let desk = w.get("/").await;
+        assert!(desk.body.contains("水务经办") && desk.body.contains("测试水务局"));
+        assert!(!desk.body.contains("系统管理"));
+        assert_eq!(w.get("/admin/units").await.status, StatusCode::FORBIDDEN);
     }
 }

@@ -79,6 +79,7 @@ const MENU: &[(&str, &str, &[Role])] = &[
         &[Role::Supervisor, Role::SubCentre],
     ),
     ("待回访", "/orders?state=pending_visit", &[Role::Visitor]),
+    ("系统管理", "/admin/units", &[Role::Admin]),
     ("修改密码", "/password", &[]),
 ];
 

@@ -3,6 +3,7 @@
 //! Every change goes through [`crate::service`] (validated and audited there).
 
 pub mod calendar;
+pub mod units;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -16,11 +17,17 @@ use crate::service::{App, AppError};
 
 /// The admin routes.
 pub fn routes() -> Router<App> {
-    Router::new().merge(calendar::routes())
+    Router::new()
+        .merge(calendar::routes())
+        .merge(units::routes())
 }
 
 /// The admin section's tabs.
-const TABS: &[(&str, &str)] = &[("节假日历", "/admin/calendar")];
+const TABS: &[(&str, &str)] = &[
+    ("单位管理", "/admin/units"),
+    ("用户管理", "/admin/users"),
+    ("节假日历", "/admin/calendar"),
+];
 
 /// The frame of an admin page, after checking the admin role.
 pub fn admin_layout(
