@@ -9,6 +9,7 @@ pub mod auth;
 pub mod desk;
 pub mod detail;
 pub mod error;
+pub mod export;
 pub mod format;
 pub mod intake;
 pub mod layout;
@@ -42,4 +43,5 @@ pub fn routes() -> Router<App> {
         )
         .route("/static/{*path}", get(static_files::serve))
         .merge(admin::routes())
+        .merge(export::routes())
 }
