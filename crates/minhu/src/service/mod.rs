@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod desk;
 pub mod orders;
+pub mod queues;
 
 use std::sync::Arc;
 

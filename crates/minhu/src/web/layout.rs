@@ -53,6 +53,12 @@ const MENU: &[(&str, &str, &[Role])] = &[
     ("工作台", "/", &[]),
     ("来电登记", "/orders/new", &[Role::Agent]),
     ("工单查询", "/orders", &[]),
+    ("派单", "/dispatch", &[Role::Dispatcher]),
+    (
+        "承办单位",
+        "/inbox",
+        &[Role::UnitHandler, Role::UnitLeader, Role::SubCentre],
+    ),
     (
         "待派单",
         "/orders?state=registered",

@@ -14,6 +14,7 @@ pub mod format;
 pub mod intake;
 pub mod layout;
 pub mod list;
+pub mod queues;
 pub mod session;
 pub mod static_files;
 
@@ -44,4 +45,5 @@ pub fn routes() -> Router<App> {
         .route("/static/{*path}", get(static_files::serve))
         .merge(admin::routes())
         .merge(export::routes())
+        .merge(queues::routes())
 }

@@ -1,0 +1,70 @@
+//! Work queues: the dispatcher's 派单 queue and a unit's inbox (承办单位).
+
+use minhu_domain::{Actor, Assignment, OrderState};
+
+use super::{App, AppResult};
+use crate::storage::{OrderFilter, OrderListItem, PageRequest};
+
+/// How many orders a queue shows at most.
+pub const QUEUE_CAP: i64 = 200;
+
+/// One of the actor's unit's assignments with its order (citizen masked).
+#[derive(Debug, Clone)]
+pub struct InboxEntry {
+    pub item: OrderListItem,
+    pub assignment: Assignment,
+}
+
+impl App {
+    /// Orders in `states` that the actor may see, oldest first, at most [`QUEUE_CAP`].
+    pub async fn queue_oldest_first(
+        &self,
+        actor: &Actor,
+        mut filter: OrderFilter,
+    ) -> AppResult<Vec<OrderListItem>> {
+        filter.now = Some(self.now());
+        let first = PageRequest {
+            limit: 1,
+            offset: 0,
+        };
+        let total = self.list_orders(actor, filter.clone(), first).await?.total;
+        // The list is newest first: take the oldest page from its end.
+        let page = PageRequest {
+            limit: QUEUE_CAP,
+            offset: (total - QUEUE_CAP).max(0),
+        };
+        let mut orders = self.list_orders(actor, filter, page).await?.orders;
+        orders.reverse();
+        Ok(orders)
+    }
+
+    /// The assignments of the actor's own unit, each with its order (newest orders first, at
+    /// most [`QUEUE_CAP`] orders).
+    pub async fn unit_inbox(&self, actor: &Actor) -> AppResult<Vec<InboxEntry>> {
+        let filter = OrderFilter {
+            unit_id: Some(actor.unit.id),
+            states: OrderState::ALL.to_vec(),
+            ..OrderFilter::default()
+        };
+        let page = PageRequest {
+            limit: QUEUE_CAP,
+            offset: 0,
+        };
+        let items = self.list_orders(actor, filter, page).await?.orders;
+        let mut out = Vec::new();
+        for item in items {
+            let Some(aggregate) = self.store.find_order(item.order.id).await? else {
+                continue;
+            };
+            for assignment in aggregate.assignments {
+                if assignment.unit_id == actor.unit.id {
+                    out.push(InboxEntry {
+                        item: item.clone(),
+                        assignment,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
