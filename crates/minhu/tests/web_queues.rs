@@ -91,7 +91,17 @@ async fn dispatch_queue_and_unit_inbox() {
         let inbox = w.get("/inbox?tab=handling").await;
         assert!(tab_section(&inbox.body).contains(&number), "{}", inbox.body);
 
-        // The extension form's preview: the handle deadline moved by working days.
+        // The extension form's preview: the detail's form asks for it as the days are typed…
+        let detail = w.get(&format!("/orders/{number}")).await;
+        assert!(
+            detail.body.contains(&format!(
+                "hx-get=\"/inbox/extension-preview?number={number}\""
+            )),
+            "{}",
+            detail.body
+        );
+        assert!(detail.body.contains("id=\"extension-preview\""));
+        // …and gets the handle deadline moved by working days.
         let preview = w
             .get(&format!("/inbox/extension-preview?number={number}&days=3"))
             .await;
