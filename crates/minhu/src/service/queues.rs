@@ -51,18 +51,15 @@ impl App {
             offset: 0,
         };
         let items = self.list_orders(actor, filter, page).await?.orders;
+        let ids: Vec<i64> = items.iter().map(|i| i.order.id).collect();
+        let assignments = self.store.unit_assignments(actor.unit.id, &ids).await?;
         let mut out = Vec::new();
         for item in items {
-            let Some(aggregate) = self.store.find_order(item.order.id).await? else {
-                continue;
-            };
-            for assignment in aggregate.assignments {
-                if assignment.unit_id == actor.unit.id {
-                    out.push(InboxEntry {
-                        item: item.clone(),
-                        assignment,
-                    });
-                }
+            for assignment in assignments.iter().filter(|a| a.order_id == item.order.id) {
+                out.push(InboxEntry {
+                    item: item.clone(),
+                    assignment: assignment.clone(),
+                });
             }
         }
         Ok(out)

@@ -153,6 +153,12 @@ pub trait Store: Send + Sync + 'static {
     async fn find_order_by_number(&self, number: &str) -> StoreResult<Option<OrderAggregate>>;
     async fn find_order(&self, id: i64) -> StoreResult<Option<OrderAggregate>>;
     async fn order_history(&self, order_id: i64) -> StoreResult<Vec<HistoryEntry>>;
+    /// The assignments of one unit on the given orders (the unit inbox), by order, then id.
+    async fn unit_assignments(
+        &self,
+        unit_id: i64,
+        order_ids: &[i64],
+    ) -> StoreResult<Vec<minhu_domain::Assignment>>;
     /// One page of orders matching `filter` inside `scope`, newest first, with the total count.
     async fn list_orders(
         &self,

@@ -714,6 +714,26 @@ impl Store for BackendStore {
         rows.iter().map(history_from_row).collect()
     }
 
+    async fn unit_assignments(
+        &self,
+        unit_id: i64,
+        order_ids: &[i64],
+    ) -> StoreResult<Vec<Assignment>> {
+        if order_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM assignments WHERE unit_id = ");
+        qb.push_bind(unit_id);
+        qb.push(" AND order_id IN (");
+        let mut list = qb.separated(", ");
+        for id in order_ids {
+            list.push_bind(*id);
+        }
+        qb.push(") ORDER BY order_id, id");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(assignment_from_row).collect()
+    }
+
     async fn list_orders(
         &self,
         filter: &OrderFilter,
