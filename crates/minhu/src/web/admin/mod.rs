@@ -3,6 +3,7 @@
 //! Every change goes through [`crate::service`] (validated and audited there).
 
 pub mod calendar;
+pub mod categories;
 pub mod units;
 
 use axum::Router;
@@ -20,12 +21,15 @@ pub fn routes() -> Router<App> {
     Router::new()
         .merge(calendar::routes())
         .merge(units::routes())
+        .merge(categories::routes())
 }
 
 /// The admin section's tabs.
 const TABS: &[(&str, &str)] = &[
     ("单位管理", "/admin/units"),
     ("用户管理", "/admin/users"),
+    ("问题分类", "/admin/categories"),
+    ("派单目录", "/admin/catalogue"),
     ("节假日历", "/admin/calendar"),
 ];
 

@@ -89,7 +89,8 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-fn flash(layout: Layout, error: Option<String>, done: Option<&str>) -> Layout {
+/// An admin page's flash: the refusal if any, else the `?done=` text.
+pub fn flash(layout: Layout, error: Option<String>, done: Option<&str>) -> Layout {
     match (error, done_text(done)) {
         (Some(message), _) => layout.flash("error", message),
         (None, Some(text)) => layout.flash("ok", text),
