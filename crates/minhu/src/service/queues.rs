@@ -15,6 +15,13 @@ pub struct InboxEntry {
     pub assignment: Assignment,
 }
 
+/// An order awaiting review with its lead assignment (whose reply is reviewed).
+#[derive(Debug, Clone)]
+pub struct ReviewEntry {
+    pub item: OrderListItem,
+    pub lead: Option<Assignment>,
+}
+
 impl App {
     /// Orders in `states` that the actor may see, oldest first, at most [`QUEUE_CAP`].
     pub async fn queue_oldest_first(
@@ -63,5 +70,35 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// The orders awaiting reply review (`replied`) that the actor may see, oldest first, each
+    /// with its top-level lead assignment (the reply to review), if any.
+    pub async fn review_queue(&self, actor: &Actor) -> AppResult<Vec<ReviewEntry>> {
+        let items = self
+            .queue_oldest_first(
+                actor,
+                OrderFilter {
+                    states: vec![OrderState::Replied],
+                    ..OrderFilter::default()
+                },
+            )
+            .await?;
+        let ids: Vec<i64> = items.iter().map(|i| i.order.id).collect();
+        let assignments = self.store.order_assignments(&ids).await?;
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                let lead = assignments
+                    .iter()
+                    .find(|a| {
+                        a.order_id == item.order.id
+                            && a.is_lead()
+                            && a.parent_assignment_id.is_none()
+                    })
+                    .cloned();
+                ReviewEntry { item, lead }
+            })
+            .collect())
     }
 }

@@ -159,6 +159,11 @@ pub trait Store: Send + Sync + 'static {
         unit_id: i64,
         order_ids: &[i64],
     ) -> StoreResult<Vec<minhu_domain::Assignment>>;
+    /// Every assignment of the given orders (the review queue's lead replies), by order, then id.
+    async fn order_assignments(
+        &self,
+        order_ids: &[i64],
+    ) -> StoreResult<Vec<minhu_domain::Assignment>>;
     /// One page of orders matching `filter` inside `scope`, newest first, with the total count.
     async fn list_orders(
         &self,

@@ -77,6 +77,45 @@ struct DetailPage {
     error: Option<String>,
     /// What the user typed for an action that is no longer offered (kept, not lost).
     kept: Vec<(String, String)>,
+    /// 回访话术, shown above the visit form when the visit action is available.
+    visit_script: Option<VisitScript>,
+}
+
+/// The return-visit script the visitor reads to the caller.
+#[derive(Debug, Clone)]
+pub struct VisitScript {
+    pub greeting: String,
+    pub reply: String,
+    pub questions: [&'static str; 2],
+}
+
+/// The script for `order`: greeting with the masked caller name, the order, the reply that
+/// passed review and the two questions.
+#[must_use]
+pub fn visit_script(order: &minhu_domain::Order) -> VisitScript {
+    let c = &order.citizen;
+    let salutation = match (c.name.as_deref().map(str::trim), c.gender) {
+        (Some(name), gender) if !name.is_empty() => {
+            let masked = minhu_domain::masking::mask_name(name);
+            match gender {
+                Some(minhu_domain::Gender::Male) => format!("{masked}先生"),
+                Some(minhu_domain::Gender::Female) => format!("{masked}女士"),
+                _ => masked,
+            }
+        }
+        _ => "市民朋友".to_owned(),
+    };
+    VisitScript {
+        greeting: format!(
+            "您好，请问是{salutation}吗？这里是12345政务服务便民热线，就您反映的工单 {}（{}）进行回访。",
+            order.number, order.title
+        ),
+        reply: order
+            .reply
+            .clone()
+            .unwrap_or_else(|| "（无答复内容）".to_owned()),
+        questions: ["您反映的问题是否已解决？", "您对办理结果是否满意？"],
+    }
 }
 
 /// Query of the detail page (a flash after a redirect).
@@ -486,7 +525,12 @@ async fn build(
         error = Some(refusal.message);
     }
 
+    let visit_script = detail
+        .available_actions
+        .contains(&"visit")
+        .then(|| visit_script(order));
     Ok(DetailPage {
+        visit_script,
         number: order.number.clone(),
         title: order.title.clone(),
         version: order.version,

@@ -79,12 +79,9 @@ const MENU: &[(&str, &str, &[Role])] = &[
             Role::Supervisor,
         ],
     ),
-    (
-        "待审核",
-        "/orders?state=replied",
-        &[Role::Supervisor, Role::SubCentre],
-    ),
-    ("待回访", "/orders?state=pending_visit", &[Role::Visitor]),
+    ("待审核", "/review", &[Role::Supervisor]),
+    ("待审核", "/orders?state=replied", &[Role::SubCentre]),
+    ("待回访", "/visits", &[Role::Visitor]),
     ("系统管理", "/admin/units", &[Role::Admin]),
     ("修改密码", "/password", &[]),
 ];

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod layout;
 pub mod list;
 pub mod queues;
+pub mod review_visit;
 pub mod session;
 pub mod static_files;
 
@@ -46,4 +47,5 @@ pub fn routes() -> Router<App> {
         .merge(admin::routes())
         .merge(export::routes())
         .merge(queues::routes())
+        .merge(review_visit::routes())
 }

@@ -734,6 +734,20 @@ impl Store for BackendStore {
         rows.iter().map(assignment_from_row).collect()
     }
 
+    async fn order_assignments(&self, order_ids: &[i64]) -> StoreResult<Vec<Assignment>> {
+        if order_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM assignments WHERE order_id IN (");
+        let mut list = qb.separated(", ");
+        for id in order_ids {
+            list.push_bind(*id);
+        }
+        qb.push(") ORDER BY order_id, id");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(assignment_from_row).collect()
+    }
+
     async fn list_orders(
         &self,
         filter: &OrderFilter,
