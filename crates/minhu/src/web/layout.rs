@@ -59,11 +59,8 @@ const MENU: &[(&str, &str, &[Role])] = &[
         "/inbox",
         &[Role::UnitHandler, Role::UnitLeader, Role::SubCentre],
     ),
-    (
-        "待派单",
-        "/orders?state=registered",
-        &[Role::Dispatcher, Role::Agent],
-    ),
+    // Dispatchers work registered orders from the 派单 queue; agents see them as a list.
+    ("待派单", "/orders?state=registered", &[Role::Agent]),
     (
         "待签收",
         "/orders?state=dispatched",
