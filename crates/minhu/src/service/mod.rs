@@ -2,6 +2,7 @@
 //! the result and writes the audit trail. HTTP handlers and the CLI call these and nothing below.
 
 pub mod admin;
+pub mod announcements;
 pub mod auth;
 pub mod bootstrap;
 pub mod desk;

@@ -181,6 +181,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Announcement>;
     /// The newest `limit` announcements, newest first.
     async fn list_announcements(&self, limit: i64) -> StoreResult<Vec<Announcement>>;
+    /// Every announcement, newest first.
+    async fn list_all_announcements(&self) -> StoreResult<Vec<Announcement>>;
+    /// Replaces an announcement's title and body (`NotFound` if it does not exist).
+    async fn update_announcement(
+        &self,
+        id: i64,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<Announcement>;
+    /// Removes an announcement (`NotFound` if it does not exist).
+    async fn delete_announcement(&self, id: i64) -> StoreResult<()>;
 
     // ---- audit ----
     async fn write_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;

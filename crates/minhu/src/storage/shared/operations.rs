@@ -866,6 +866,41 @@ impl Store for BackendStore {
         rows.iter().map(announcement_from_row).collect()
     }
 
+    async fn list_all_announcements(&self) -> StoreResult<Vec<Announcement>> {
+        let rows = sqlx::query("SELECT * FROM announcements ORDER BY published_at DESC, id DESC")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(announcement_from_row).collect()
+    }
+
+    async fn update_announcement(
+        &self,
+        id: i64,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<Announcement> {
+        let row =
+            sqlx::query("UPDATE announcements SET title = $1, body = $2 WHERE id = $3 RETURNING *")
+                .bind(title)
+                .bind(body)
+                .bind(id)
+                .fetch_optional(&self.write)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        announcement_from_row(&row)
+    }
+
+    async fn delete_announcement(&self, id: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM announcements WHERE id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
         let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
             .bind(limit.max(0))

@@ -2,6 +2,7 @@
 //! the dispatch catalogue, announcements). Admin role only: everyone else gets the 403 page.
 //! Every change goes through [`crate::service`] (validated and audited there).
 
+pub mod announcements;
 pub mod calendar;
 pub mod categories;
 pub mod units;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<App> {
         .merge(calendar::routes())
         .merge(units::routes())
         .merge(categories::routes())
+        .merge(announcements::routes())
 }
 
 /// The admin section's tabs.
@@ -31,6 +33,7 @@ const TABS: &[(&str, &str)] = &[
     ("问题分类", "/admin/categories"),
     ("派单目录", "/admin/catalogue"),
     ("节假日历", "/admin/calendar"),
+    ("系统公告", "/admin/announcements"),
 ];
 
 /// The frame of an admin page, after checking the admin role.
