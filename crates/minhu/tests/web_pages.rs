@@ -112,6 +112,12 @@ async fn desk_counts_and_list() {
         let desk = d.get("/").await;
         assert_eq!(tile(&desk.body, "待交办"), 2);
         assert_eq!(tile(&desk.body, "待签收"), 0);
+        // A dispatcher's 待交办 tile opens the 派单 queue, not the plain list.
+        assert!(
+            desk.body
+                .contains("<a class=\"tile tile-plain\" href=\"/dispatch\">"),
+            "the tile links to the dispatch queue"
+        );
         assert!(
             !desk.body.contains("待回访</span>"),
             "not a dispatcher's tile"

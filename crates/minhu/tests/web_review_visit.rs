@@ -48,6 +48,11 @@ async fn review_and_visit_queues() {
         let mut s = Browser::signed_in(&t, "supervisor1").await;
         let desk = s.get("/").await;
         assert!(desk.body.contains("href=\"/review\""), "menu entry");
+        assert!(
+            desk.body
+                .contains("<a class=\"tile tile-plain\" href=\"/review\">"),
+            "the 待审核 tile opens the review queue"
+        );
         assert!(!desk.body.contains("href=\"/orders?state=replied\">待审核"));
         let page = s.get("/review").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -82,6 +87,11 @@ async fn review_and_visit_queues() {
         let mut v = Browser::signed_in(&t, "visitor1").await;
         let desk = v.get("/").await;
         assert!(desk.body.contains("href=\"/visits\""), "menu entry");
+        assert!(
+            desk.body
+                .contains("<a class=\"tile tile-plain\" href=\"/visits\">"),
+            "the 待回访 tile opens the visit queue"
+        );
         let page = v.get("/visits").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         let r = row(&page.body, &format!("visit-{number}"));

@@ -50,6 +50,8 @@ struct TileDef {
     tone: &'static str,
     roles: &'static [&'static [Role]],
     filter: fn() -> OrderFilter,
+    /// The work queue that replaces `href` for people with one of these roles.
+    queue: Option<(&'static [Role], &'static str)>,
 }
 
 fn states(list: &[OrderState]) -> OrderFilter {
@@ -66,6 +68,7 @@ const TILES: &[TileDef] = &[
         tone: "plain",
         roles: &[&[Role::Agent, Role::Dispatcher]],
         filter: || states(&[OrderState::Registered]),
+        queue: Some((&[Role::Dispatcher], "/dispatch")),
     },
     TileDef {
         label: "待签收",
@@ -73,6 +76,7 @@ const TILES: &[TileDef] = &[
         tone: "plain",
         roles: &[&[Role::Dispatcher], UNIT_WORK],
         filter: || states(&[OrderState::Dispatched]),
+        queue: None,
     },
     TileDef {
         label: "办理中",
@@ -80,6 +84,7 @@ const TILES: &[TileDef] = &[
         tone: "plain",
         roles: &[CENTRE_WORK, UNIT_WORK],
         filter: || states(&[OrderState::InProgress]),
+        queue: None,
     },
     TileDef {
         label: "即将超期",
@@ -90,6 +95,7 @@ const TILES: &[TileDef] = &[
             warning: Some(WarningLevel::Yellow),
             ..OrderFilter::default()
         },
+        queue: None,
     },
     TileDef {
         label: "已超期",
@@ -100,6 +106,7 @@ const TILES: &[TileDef] = &[
             warning: Some(WarningLevel::Red),
             ..OrderFilter::default()
         },
+        queue: None,
     },
     TileDef {
         label: "待审核",
@@ -107,6 +114,7 @@ const TILES: &[TileDef] = &[
         tone: "plain",
         roles: &[&[Role::Supervisor, Role::SubCentre]],
         filter: || states(&[OrderState::Replied]),
+        queue: Some((&[Role::Supervisor], "/review")),
     },
     TileDef {
         label: "待回访",
@@ -114,6 +122,7 @@ const TILES: &[TileDef] = &[
         tone: "plain",
         roles: &[&[Role::Visitor, Role::Supervisor]],
         filter: || states(&[OrderState::PendingVisit]),
+        queue: Some((&[Role::Visitor], "/visits")),
     },
     TileDef {
         label: "退单审核",
@@ -121,6 +130,7 @@ const TILES: &[TileDef] = &[
         tone: "plain",
         roles: &[&[Role::Dispatcher, Role::SubCentre]],
         filter: || states(&[OrderState::ReturnRequested]),
+        queue: None,
     },
     TileDef {
         label: "延期申请",
@@ -131,6 +141,7 @@ const TILES: &[TileDef] = &[
             has_pending_extension: true,
             ..OrderFilter::default()
         },
+        queue: None,
     },
     TileDef {
         label: "申诉",
@@ -141,6 +152,7 @@ const TILES: &[TileDef] = &[
             appeal: Some(AppealState::Requested),
             ..OrderFilter::default()
         },
+        queue: None,
     },
 ];
 
@@ -168,7 +180,10 @@ pub async fn desk(
         .map(|(d, count)| Tile {
             label: d.label,
             count,
-            href: d.href,
+            href: match d.queue {
+                Some((roles, queue)) if actor.has_any_role(roles) => queue,
+                _ => d.href,
+            },
             tone: d.tone,
         })
         .collect();
