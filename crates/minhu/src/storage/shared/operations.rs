@@ -75,28 +75,21 @@ impl Store for BackendStore {
     }
 
     async fn update_unit(&self, id: i64, patch: &UnitPatch) -> StoreResult<UnitInfo> {
-        let mut tx = begin_write(&self.write).await?;
-        let done = sqlx::query(
+        // One statement: atomic on its own, and RETURNING gives the stored row without a
+        // second read.
+        let row = sqlx::query(
             "UPDATE units SET name = COALESCE($1, name), \
              is_dispatch_point = COALESCE($2, is_dispatch_point), active = COALESCE($3, active) \
-             WHERE id = $4",
+             WHERE id = $4 RETURNING *",
         )
         .bind(patch.name.as_deref())
         .bind(patch.is_dispatch_point.map(flag))
         .bind(patch.active.map(flag))
         .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let row = sqlx::query("SELECT * FROM units WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let unit = unit_from_row(&row)?;
-        tx.commit().await?;
-        Ok(unit)
+        .fetch_optional(&self.write)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        unit_from_row(&row)
     }
 
     async fn list_units(&self) -> StoreResult<Vec<UnitInfo>> {
@@ -164,30 +157,23 @@ impl Store for BackendStore {
 
     async fn update_user(&self, id: i64, patch: &UserPatch) -> StoreResult<User> {
         let roles = patch.roles.as_deref().map(format_roles);
-        let mut tx = begin_write(&self.write).await?;
-        let done = sqlx::query(
+        // One statement: atomic on its own, and RETURNING gives the stored row without a
+        // second read.
+        let row = sqlx::query(
             "UPDATE users SET display_name = COALESCE($1, display_name), \
              unit_id = COALESCE($2, unit_id), roles = COALESCE($3, roles), \
-             active = COALESCE($4, active) WHERE id = $5",
+             active = COALESCE($4, active) WHERE id = $5 RETURNING *",
         )
         .bind(patch.display_name.as_deref())
         .bind(patch.unit_id)
         .bind(roles.as_deref())
         .bind(patch.active.map(flag))
         .bind(id)
-        .execute(&mut *tx)
+        .fetch_optional(&self.write)
         .await
-        .map_err(|err| classify(err, "username", "unit_id"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let user = user_from_row(&row)?;
-        tx.commit().await?;
-        Ok(user)
+        .map_err(|err| classify(err, "username", "unit_id"))?
+        .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
     }
 
     async fn set_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
@@ -377,26 +363,19 @@ impl Store for BackendStore {
     }
 
     async fn update_category(&self, id: i64, patch: &CategoryPatch) -> StoreResult<Category> {
-        let mut tx = begin_write(&self.write).await?;
-        let done = sqlx::query(
+        // One statement: atomic on its own, and RETURNING gives the stored row without a
+        // second read.
+        let row = sqlx::query(
             "UPDATE categories SET name = COALESCE($1, name), active = COALESCE($2, active) \
-             WHERE id = $3",
+             WHERE id = $3 RETURNING *",
         )
         .bind(patch.name.as_deref())
         .bind(patch.active.map(flag))
         .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let row = sqlx::query("SELECT * FROM categories WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let category = category_from_row(&row)?;
-        tx.commit().await?;
-        Ok(category)
+        .fetch_optional(&self.write)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        category_from_row(&row)
     }
 
     async fn list_categories(&self) -> StoreResult<Vec<Category>> {
