@@ -1,0 +1,132 @@
+//! Highlighting: the parts of a text that match a search's words, as plain pieces for a template
+//! to escape and wrap (no HTML is built here), and a short excerpt around the first match.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// A piece of highlighted text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    pub matched: bool,
+}
+
+/// Splits `text` into pieces, the occurrences of `words` marked (longest match first, ASCII
+/// case-insensitive). Without words, or when the words can't be searched, the text is one piece.
+pub fn highlight(text: &str, words: &[String]) -> Vec<Piece> {
+    let Some(finder) = finder(words) else {
+        return whole(text);
+    };
+    let mut pieces = Vec::new();
+    let mut last = 0;
+    for m in finder.find_iter(text) {
+        if m.start() > last {
+            pieces.push(Piece {
+                text: text[last..m.start()].to_owned(),
+                matched: false,
+            });
+        }
+        pieces.push(Piece {
+            text: text[m.start()..m.end()].to_owned(),
+            matched: true,
+        });
+        last = m.end();
+    }
+    if last < text.len() || pieces.is_empty() {
+        pieces.push(Piece {
+            text: text[last..].to_owned(),
+            matched: false,
+        });
+    }
+    pieces
+}
+
+/// An excerpt of at most `max_chars` characters of `text` around the first match of `words`
+/// (from the start when nothing matches), with `…` where it was cut, highlighted.
+pub fn excerpt(text: &str, words: &[String], max_chars: usize) -> Vec<Piece> {
+    let total = text.chars().count();
+    if total <= max_chars {
+        return highlight(text, words);
+    }
+    let first_match_char = finder(words)
+        .and_then(|f| f.find(text))
+        .map_or(0, |m| text[..m.start()].chars().count());
+    // Keep a little context before the match.
+    let start = first_match_char
+        .saturating_sub(max_chars / 4)
+        .min(total - max_chars);
+    let end = start + max_chars;
+    let mut cut: String = text.chars().skip(start).take(max_chars).collect();
+    if start > 0 {
+        cut.insert(0, '…');
+    }
+    if end < total {
+        cut.push('…');
+    }
+    highlight(&cut, words)
+}
+
+fn finder(words: &[String]) -> Option<AhoCorasick> {
+    let words: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .ascii_case_insensitive(true)
+        .build(words)
+        .ok()
+}
+
+fn whole(text: &str) -> Vec<Piece> {
+    vec![Piece {
+        text: text.to_owned(),
+        matched: false,
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(pieces: &[Piece]) -> String {
+        pieces
+            .iter()
+            .map(|p| {
+                if p.matched {
+                    format!("[{}]", p.text)
+                } else {
+                    p.text.clone()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn marks_every_occurrence_longest_first() {
+        let words = vec!["路灯".to_owned(), "路灯不亮".to_owned(), "wifi".to_owned()];
+        assert_eq!(
+            marked(&highlight("幸福路路灯不亮，路灯杆歪了，WiFi", &words)),
+            "幸福路[路灯不亮]，[路灯]杆歪了，[WiFi]"
+        );
+    }
+
+    #[test]
+    fn no_words_is_one_piece() {
+        assert_eq!(highlight("abc", &[]), whole("abc"));
+        assert_eq!(highlight("", &["x".to_owned()]), whole(""));
+    }
+
+    #[test]
+    fn excerpt_centres_on_the_match() {
+        let text = format!("{}井盖丢失{}", "前".repeat(50), "后".repeat(50));
+        let pieces = excerpt(&text, &["井盖".to_owned()], 20);
+        let shown = marked(&pieces);
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert!(shown.contains("[井盖]"), "{shown}");
+        assert_eq!(shown.chars().filter(|c| *c != '[' && *c != ']').count(), 22);
+    }
+}
