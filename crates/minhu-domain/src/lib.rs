@@ -8,6 +8,7 @@ pub mod masking;
 pub mod model;
 pub mod permissions;
 pub mod policy;
+pub mod repeats;
 pub mod warning;
 
 pub use action::{Action, ActionContext, DomainError, Transition};
