@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minhu_domain::action::CloseDirect;
 use minhu_domain::{
@@ -16,12 +16,11 @@ use minhu_domain::{
 };
 use serde::Deserialize;
 
-use super::auth::expired_post;
 use super::error::{WebError, render};
 use super::format::{Badge, date_cn, state_badge};
 use super::layout::Layout;
 use super::list::Choice;
-use super::session::{FormData, WebSession};
+use super::session::{CsrfForm, FormData, KeptCsrfForm, WebSession};
 use crate::service::desk::ReferenceData;
 use crate::service::{App, AppError};
 use crate::storage::{OrderFilter, PageRequest};
@@ -304,18 +303,8 @@ fn input_for(field: &str) -> String {
 /// `POST /orders/new`.
 pub async fn submit(
     State(app): State<App>,
-    session: Result<WebSession, WebError>,
-    headers: HeaderMap,
-    form: FormData,
+    KeptCsrfForm(CsrfForm { session, form }): KeptCsrfForm,
 ) -> Result<Response, WebError> {
-    let session = match session {
-        Ok(session) => session,
-        Err(WebError::SignIn { .. }) => {
-            return Ok(expired_post(&app, &headers, "/orders/new", &form));
-        }
-        Err(other) => return Err(other),
-    };
-    session.check_csrf(&headers, &form)?;
     require_agent(&session)?;
     let refs = app.reference_data().await?;
     let new = match read_order(&refs, &form) {

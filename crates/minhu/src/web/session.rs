@@ -2,15 +2,19 @@
 //! `api_tokens`), the CSRF token derived from it, and the form body reader.
 //!
 //! Every POST checks the CSRF token, sent as the `_csrf` form field or the `X-CSRF-Token` header
-//! (htmx), against `hex(SHA-256("csrf:" + session token))`. The sign-in form, which has no session
-//! yet, uses a double-submit token: a random `minhu_login` cookie repeated in the form.
+//! (htmx), against `hex(SHA-256("csrf:" + session token))`: a handler takes [`CsrfForm`] (or
+//! [`KeptCsrfForm`], which keeps the form through a sign-in when the session expired) and gets
+//! the session and the checked form. The sign-in form, which has no session yet, uses a
+//! double-submit token: a random `minhu_login` cookie repeated in the form.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use minhu_domain::Actor;
 
+use super::auth::expired_post;
 use super::error::WebError;
 use crate::service::auth::token_hash;
 use crate::service::{App, AppError};
@@ -192,6 +196,89 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             .await
             .map_err(|_| WebError::bad_request("无法读取提交的表单（内容过大或格式不正确）"))?;
         Ok(Self::parse(&bytes))
+    }
+}
+
+/// A state-changing request's session and form, the CSRF token checked: the first thing every
+/// POST handler of the workbench takes (as its last argument, since it reads the body).
+///
+/// Rejections: no or an expired session → sign-in (as [`WebSession`]); an unreadable body → 400;
+/// a missing or wrong CSRF token → the 403 page. Nothing has been done by then.
+#[derive(Debug)]
+pub struct CsrfForm {
+    pub session: WebSession,
+    pub form: FormData,
+}
+
+/// Why a [`CsrfForm`] could not be read: the session is gone (with the form read so far, if the
+/// body could be read), or another refusal.
+enum CsrfRefusal {
+    Expired {
+        reason: WebError,
+        form: Option<FormData>,
+        headers: HeaderMap,
+        path: String,
+    },
+    Other(WebError),
+}
+
+async fn read_csrf_form(req: Request, app: &App) -> Result<CsrfForm, CsrfRefusal> {
+    let (mut parts, body) = req.into_parts();
+    let session = WebSession::from_request_parts(&mut parts, app).await;
+    let headers = parts.headers.clone();
+    let path = parts.uri.path().to_owned();
+    let form = FormData::from_request(Request::from_parts(parts, body), app).await;
+    match (session, form) {
+        (Ok(session), Ok(form)) => {
+            session
+                .check_csrf(&headers, &form)
+                .map_err(CsrfRefusal::Other)?;
+            Ok(CsrfForm { session, form })
+        }
+        (Err(reason @ WebError::SignIn { .. }), form) => Err(CsrfRefusal::Expired {
+            reason,
+            form: form.ok(),
+            headers,
+            path,
+        }),
+        (Err(other), _) | (Ok(_), Err(other)) => Err(CsrfRefusal::Other(other)),
+    }
+}
+
+impl FromRequest<App> for CsrfForm {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        read_csrf_form(req, app)
+            .await
+            .map_err(|refusal| match refusal {
+                CsrfRefusal::Expired { reason, .. } | CsrfRefusal::Other(reason) => reason,
+            })
+    }
+}
+
+/// A [`CsrfForm`] for forms whose input must survive an expired session: instead of the
+/// redirect to sign-in, the sign-in page carrying the form (see [`expired_post`]), which the
+/// person confirms after signing in.
+#[derive(Debug)]
+pub struct KeptCsrfForm(pub CsrfForm);
+
+impl FromRequest<App> for KeptCsrfForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        match read_csrf_form(req, app).await {
+            Ok(form) => Ok(Self(form)),
+            Err(CsrfRefusal::Expired {
+                form: Some(form),
+                headers,
+                path,
+                ..
+            }) => Err(expired_post(app, &headers, &path, &form)),
+            Err(CsrfRefusal::Expired { reason, .. } | CsrfRefusal::Other(reason)) => {
+                Err(reason.into_response())
+            }
+        }
     }
 }
 

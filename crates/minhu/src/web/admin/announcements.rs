@@ -5,19 +5,18 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::units::flash;
-use super::{admin_layout, outcome, unprocessable};
+use super::{admin_layout, respond};
 use crate::http::extract::ClientAddress;
 use crate::service::App;
 use crate::web::error::{WebError, render};
 use crate::web::format::datetime_cn;
 use crate::web::layout::{Layout, MenuItem};
-use crate::web::session::{FormData, WebSession};
+use crate::web::session::{CsrfForm, FormData, WebSession};
 
 /// Query with a flash code.
 #[derive(Debug, Deserialize)]
@@ -117,12 +116,9 @@ pub async fn announcements(
 /// `POST /admin/announcements`: publishes an announcement.
 pub async fn create_announcement(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = app
         .create_announcement(
             &session.actor,
@@ -132,12 +128,10 @@ pub async fn create_announcement(
         )
         .await
         .map(|_| "/admin/announcements?done=created".to_owned());
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            list_page(&app, &session, Some(message), None, form).await?,
-        )),
-    }
+    respond(result, |message| {
+        list_page(&app, &session, Some(message), None, form)
+    })
+    .await
 }
 
 async fn edit_page(
@@ -180,13 +174,10 @@ pub async fn edit_announcement(
 /// `POST /admin/announcements/{id}`: changes the title and body.
 pub async fn update_announcement(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = app
         .update_announcement(
             &session.actor,
@@ -197,32 +188,25 @@ pub async fn update_announcement(
         )
         .await
         .map(|_| format!("/admin/announcements/{id}?done=saved"));
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            edit_page(&app, &session, id, Some(message), None, Some(form)).await?,
-        )),
-    }
+    respond(result, |message| {
+        edit_page(&app, &session, id, Some(message), None, Some(form))
+    })
+    .await
 }
 
 /// `POST /admin/announcements/{id}/delete`.
 pub async fn delete_announcement(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, .. }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = app
         .delete_announcement(&session.actor, id, Some(&address))
         .await
         .map(|()| "/admin/announcements?done=deleted".to_owned());
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            list_page(&app, &session, Some(message), None, FormData::default()).await?,
-        )),
-    }
+    respond(result, |message| {
+        list_page(&app, &session, Some(message), None, FormData::default())
+    })
+    .await
 }

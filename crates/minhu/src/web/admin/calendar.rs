@@ -6,19 +6,18 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate, Weekday};
 use minhu_domain::CalendarDayKind;
 use serde::Deserialize;
 
-use super::{admin_layout, done_text, outcome, unprocessable};
+use super::{admin_layout, done_text, respond};
 use crate::http::extract::ClientAddress;
 use crate::service::{App, AppError};
 use crate::web::error::{WebError, render};
 use crate::web::layout::{Layout, MenuItem};
-use crate::web::session::{FormData, WebSession};
+use crate::web::session::{CsrfForm, FormData, WebSession};
 
 /// One day cell of a month grid (`day == 0`: padding).
 #[derive(Debug, Clone)]
@@ -196,12 +195,9 @@ fn form_year(app: &App, form: &FormData) -> i32 {
 /// `POST /admin/calendar/set`.
 pub async fn set_day(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let date = parse_date(&form)?;
         let kind: CalendarDayKind = form
@@ -228,25 +224,19 @@ async fn again(
     result: Result<String, AppError>,
     form: FormData,
 ) -> Result<Response, WebError> {
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => {
-            let year = form_year(app, &form);
-            let shown = page(app, session, year, Some(("error", message)), form).await?;
-            Ok(unprocessable(shown))
-        }
-    }
+    let year = form_year(app, &form);
+    respond(result, |message| {
+        page(app, session, year, Some(("error", message)), form)
+    })
+    .await
 }
 
 /// `POST /admin/calendar/delete`.
 pub async fn delete_day(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let date = parse_date(&form)?;
         app.delete_calendar_day(&session.actor, date, Some(&address))

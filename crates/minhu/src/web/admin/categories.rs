@@ -7,14 +7,13 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use minhu_domain::{DeadlineUnit, LimitStep, OrderType, TimeLimit, UnitInfo, UnitKind, Urgency};
 use serde::Deserialize;
 
 use super::units::flash;
-use super::{admin_layout, outcome, parse_id, unprocessable};
+use super::{admin_layout, parse_id, respond};
 use crate::http::extract::ClientAddress;
 use crate::service::{App, AppError};
 use crate::storage::{
@@ -22,7 +21,7 @@ use crate::storage::{
 };
 use crate::web::error::{WebError, render};
 use crate::web::layout::{Layout, MenuItem};
-use crate::web::session::{FormData, WebSession};
+use crate::web::session::{CsrfForm, FormData, WebSession};
 
 /// A category as listed, with its depth and its path of names.
 #[derive(Debug, Clone)]
@@ -215,23 +214,18 @@ async fn after_category_post(
     result: Result<String, AppError>,
     input: FormData,
 ) -> Result<Response, WebError> {
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            categories_page(app, session, selected, Some(message), None, input).await?,
-        )),
-    }
+    respond(result, |message| {
+        categories_page(app, session, selected, Some(message), None, input)
+    })
+    .await
 }
 
 /// `POST /admin/categories`: creates a category (no parent: a top-level one).
 pub async fn create_category(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let parent = form.text("parent_id");
         let category = NewCategory {
@@ -258,13 +252,10 @@ pub async fn create_category(
 /// `POST /admin/categories/{id}`: renames a category.
 pub async fn rename_category(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let patch = CategoryPatch {
         name: Some(form.text("name")),
         ..CategoryPatch::default()
@@ -279,13 +270,10 @@ pub async fn rename_category(
 /// `POST /admin/categories/{id}/active`: enables (`active=1`) or disables a category.
 pub async fn category_active(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let patch = CategoryPatch {
         active: Some(form.text("active") == "1"),
         ..CategoryPatch::default()
@@ -312,13 +300,10 @@ fn optional<T: std::str::FromStr>(form: &FormData, field: &str) -> Result<Option
 /// `POST /admin/categories/{id}/policies`: adds a time-limit rule to the category.
 pub async fn create_policy(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let rule = NewPolicyRule {
             category_id: Some(id),
@@ -351,13 +336,10 @@ pub async fn create_policy(
 /// `POST /admin/categories/{id}/policies/{policy}/delete`.
 pub async fn delete_policy(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path((id, policy)): Path<(i64, i64)>,
-    form: FormData,
+    CsrfForm { session, .. }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = app
         .delete_policy(&session.actor, policy, Some(&address))
         .await
@@ -431,12 +413,9 @@ pub async fn catalogue(
 /// `POST /admin/catalogue`: adds an entry (no district: 全市).
 pub async fn create_entry(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let district = form.text("district_id");
         let entry = NewCatalogueEntry {
@@ -454,32 +433,25 @@ pub async fn create_entry(
         Ok("/admin/catalogue?done=created".to_owned())
     }
     .await;
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            catalogue_page(&app, &session, Some(message), None, form).await?,
-        )),
-    }
+    respond(result, |message| {
+        catalogue_page(&app, &session, Some(message), None, form)
+    })
+    .await
 }
 
 /// `POST /admin/catalogue/{id}/delete`.
 pub async fn delete_entry(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, .. }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = app
         .delete_catalogue_entry(&session.actor, id, Some(&address))
         .await
         .map(|()| "/admin/catalogue?done=deleted".to_owned());
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            catalogue_page(&app, &session, Some(message), None, FormData::default()).await?,
-        )),
-    }
+    respond(result, |message| {
+        catalogue_page(&app, &session, Some(message), None, FormData::default())
+    })
+    .await
 }

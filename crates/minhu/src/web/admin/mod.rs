@@ -69,6 +69,23 @@ pub fn outcome(result: Result<String, AppError>) -> Result<Result<Response, Stri
     }
 }
 
+/// The answer to an admin POST: the redirect to the path `result` returned, or, for an input the
+/// page should show again, the page `again` renders with the message (status 422); a refusal, a
+/// missing record or an internal failure becomes the error page.
+pub async fn respond<F, Fut>(
+    result: Result<String, AppError>,
+    again: F,
+) -> Result<Response, WebError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<Response, WebError>>,
+{
+    match outcome(result)? {
+        Ok(done) => Ok(done),
+        Err(message) => Ok(unprocessable(again(message).await?)),
+    }
+}
+
 /// A page shown again after a refused input: status 422.
 #[must_use]
 pub fn unprocessable(mut response: Response) -> Response {

@@ -6,20 +6,19 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use minhu_domain::{Role, UnitInfo, UnitKind};
 use serde::Deserialize;
 
-use super::{admin_layout, done_text, outcome, parse_id, unprocessable};
+use super::{admin_layout, done_text, parse_id, respond};
 use crate::http::extract::ClientAddress;
 use crate::service::admin::CreateUser;
 use crate::service::{App, AppError};
 use crate::storage::{NewUnit, UnitPatch, User, UserPatch};
 use crate::web::error::{WebError, render};
 use crate::web::layout::{Layout, MenuItem};
-use crate::web::session::{FormData, WebSession};
+use crate::web::session::{CsrfForm, FormData, WebSession};
 
 /// A unit as listed, with its depth in the tree.
 #[derive(Debug, Clone)]
@@ -144,12 +143,9 @@ pub async fn units(
 /// `POST /admin/units`: creates a unit.
 pub async fn create_unit(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let kind: UnitKind = form
             .text("kind")
@@ -167,24 +163,19 @@ pub async fn create_unit(
         Ok("/admin/units?done=created".to_owned())
     }
     .await;
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            units_page(&app, &session, Some(message), None, form).await?,
-        )),
-    }
+    respond(result, |message| {
+        units_page(&app, &session, Some(message), None, form)
+    })
+    .await
 }
 
 /// `POST /admin/units/{id}/active`: enables (`active=1`) or disables a unit.
 pub async fn unit_active(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let patch = UnitPatch {
         active: Some(form.text("active") == "1"),
         ..UnitPatch::default()
@@ -193,12 +184,10 @@ pub async fn unit_active(
         .update_unit(&session.actor, id, patch, Some(&address))
         .await
         .map(|_| "/admin/units?done=saved".to_owned());
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            units_page(&app, &session, Some(message), None, FormData::default()).await?,
-        )),
-    }
+    respond(result, |message| {
+        units_page(&app, &session, Some(message), None, FormData::default())
+    })
+    .await
 }
 
 fn role_options() -> Vec<(&'static str, &'static str)> {
@@ -262,12 +251,9 @@ pub async fn users(
 /// `POST /admin/users`: creates a user.
 pub async fn create_user(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let roles = roles_of(&form);
         if roles.is_empty() {
@@ -285,16 +271,12 @@ pub async fn create_user(
         Ok("/admin/users?done=created".to_owned())
     }
     .await;
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => {
-            let mut kept = form.clone();
-            kept.0.retain(|(k, _)| k != "password");
-            Ok(unprocessable(
-                users_page(&app, &session, Some(message), None, kept).await?,
-            ))
-        }
-    }
+    let mut kept = form;
+    kept.0.retain(|(k, _)| k != "password");
+    respond(result, |message| {
+        users_page(&app, &session, Some(message), None, kept)
+    })
+    .await
 }
 
 async fn edit_page(
@@ -333,13 +315,10 @@ pub async fn edit_user(
 /// `POST /admin/users/{id}`: name, unit, roles, active.
 pub async fn update_user(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = async {
         let patch = UserPatch {
             display_name: Some(form.text("display_name")),
@@ -352,24 +331,19 @@ pub async fn update_user(
         Ok(format!("/admin/users/{id}?done=saved"))
     }
     .await;
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            edit_page(&app, &session, id, Some(message), None).await?,
-        )),
-    }
+    respond(result, |message| {
+        edit_page(&app, &session, id, Some(message), None)
+    })
+    .await
 }
 
 /// `POST /admin/users/{id}/password`: sets a new password.
 pub async fn reset_password(
     State(app): State<App>,
-    session: WebSession,
-    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path(id): Path<i64>,
-    form: FormData,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&headers, &form)?;
     let result = app
         .reset_password(
             &session.actor,
@@ -379,10 +353,8 @@ pub async fn reset_password(
         )
         .await
         .map(|()| format!("/admin/users/{id}?done=password"));
-    match outcome(result)? {
-        Ok(done) => Ok(done),
-        Err(message) => Ok(unprocessable(
-            edit_page(&app, &session, id, Some(message), None).await?,
-        )),
-    }
+    respond(result, |message| {
+        edit_page(&app, &session, id, Some(message), None)
+    })
+    .await
 }
