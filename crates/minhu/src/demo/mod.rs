@@ -212,6 +212,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn demo_announcements_are_within_the_limits() {
+        for (title, body) in ANNOUNCEMENTS {
+            assert!(
+                crate::service::announcements::validate(title, body).is_ok(),
+                "{title}"
+            );
+        }
+    }
+
+    #[test]
     fn required_usernames_are_in_the_demo() {
         let names: Vec<String> = demo_accounts().into_iter().map(|(u, ..)| u).collect();
         for required in [

@@ -10,24 +10,38 @@ use crate::storage::{Announcement, NewAnnouncement};
 
 /// The longest title, in characters.
 pub const MAX_TITLE: usize = 100;
-/// The longest body, in characters.
-pub const MAX_BODY: usize = 2000;
+/// The longest body, in characters: the one limit of the admin pages (their `maxlength` too),
+/// the service and the demo's announcements.
+pub const MAX_BODY: usize = 5000;
 
-/// Trims and checks a title and body: both required, within [`MAX_TITLE`] and [`MAX_BODY`].
-fn validate(title: &str, body: &str) -> AppResult<(String, String)> {
+/// Trims and checks a title and body: both required, within [`MAX_TITLE`] and [`MAX_BODY`]
+/// characters (line breaks counted, and stored, as one).
+pub(crate) fn validate(title: &str, body: &str) -> AppResult<(String, String)> {
     let title = title.trim();
+    // Browsers send a textarea's line breaks as CRLF but count them as one character against
+    // `maxlength`: store and count them as LF.
+    let body = body.replace("\r\n", "\n");
     let body = body.trim();
     if title.is_empty() {
         return Err(AppError::invalid("title", "公告标题不能为空"));
     }
     if title.chars().count() > MAX_TITLE {
-        return Err(AppError::invalid("title", "公告标题不超过100字"));
+        return Err(AppError::invalid(
+            "title",
+            format!("公告标题不超过{MAX_TITLE}字"),
+        ));
     }
     if body.is_empty() {
         return Err(AppError::invalid("body", "公告内容不能为空"));
     }
     if body.chars().count() > MAX_BODY {
-        return Err(AppError::invalid("body", "公告内容不超过2000字"));
+        return Err(AppError::invalid(
+            "body",
+            format!(
+                "公告内容不超过{MAX_BODY}字（现为{}字）",
+                body.chars().count()
+            ),
+        ));
     }
     Ok((title.to_owned(), body.to_owned()))
 }

@@ -142,19 +142,12 @@ impl App {
         {
             return Err(AppError::forbidden("只有系统管理员可以发布公告"));
         }
-        let title = title.trim();
-        let body = body.trim();
-        if title.is_empty() || title.chars().count() > 100 {
-            return Err(AppError::invalid("title", "公告标题不能为空且不超过100字"));
-        }
-        if body.chars().count() > 5000 {
-            return Err(AppError::invalid("body", "公告内容不超过5000字"));
-        }
+        let (title, body) = super::announcements::validate(title, body)?;
         let created = self
             .store
             .create_announcement(&NewAnnouncement {
-                title: title.to_owned(),
-                body: body.to_owned(),
+                title,
+                body,
                 published_at: self.now(),
                 created_by: actor.map(|a| a.user_id),
             })

@@ -13,6 +13,7 @@ use super::units::flash;
 use super::{admin_layout, respond};
 use crate::http::extract::ClientAddress;
 use crate::service::App;
+use crate::service::announcements::{MAX_BODY, MAX_TITLE};
 use crate::web::error::{WebError, render};
 use crate::web::format::datetime_cn;
 use crate::web::layout::{Layout, MenuItem};
@@ -40,6 +41,8 @@ struct AnnouncementsPage {
     tabs: Vec<MenuItem>,
     announcements: Vec<AnnouncementRow>,
     input: FormData,
+    max_title: usize,
+    max_body: usize,
 }
 
 #[derive(Template)]
@@ -49,6 +52,8 @@ struct AnnouncementEditPage {
     tabs: Vec<MenuItem>,
     id: i64,
     input: FormData,
+    max_title: usize,
+    max_body: usize,
 }
 
 pub fn routes() -> Router<App> {
@@ -101,6 +106,8 @@ async fn list_page(
         tabs,
         announcements,
         input,
+        max_title: MAX_TITLE,
+        max_body: MAX_BODY,
     }))
 }
 
@@ -158,6 +165,8 @@ async fn edit_page(
         tabs,
         id,
         input,
+        max_title: MAX_TITLE,
+        max_body: MAX_BODY,
     }))
 }
 
