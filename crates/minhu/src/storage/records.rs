@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use minhu_domain::{
-    AppealState, Channel, HistoryEvent, LimitStep, Order, OrderState, OrderType, Role, TimeLimit,
-    UnitKind, Urgency, WarningLevel,
+    AppealState, AssignmentRole, AssignmentState, Channel, HistoryEvent, LimitStep, Order,
+    OrderState, OrderType, Role, TimeLimit, UnitKind, Urgency, WarningLevel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -216,6 +216,28 @@ pub struct OrderFilter {
     pub has_pending_extension: bool,
     /// Only orders whose appeal (申诉) stands so.
     pub appeal: Option<AppealState>,
+    /// Only orders holding an assignment that matches (a unit's work queue).
+    pub assignment: Option<AssignmentFilter>,
+    /// Oldest first (work queues) instead of newest first.
+    pub oldest_first: bool,
+}
+
+/// Which assignments an order must hold to be listed; all optional, combined with AND. A unit's
+/// work queues (承办单位) are such filters on the unit's own assignments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignmentFilter {
+    /// The assignment's unit.
+    pub unit_id: Option<i64>,
+    /// The unit of the assignment it was passed down from (转派): what a sub-centre reviews.
+    pub parent_unit_id: Option<i64>,
+    pub roles: Vec<AssignmentRole>,
+    pub states: Vec<AssignmentState>,
+    /// Only assignments with a pending extension request (延期申请).
+    pub pending_extension: bool,
+    /// Warning level of the assignment's handle deadline at the list's `now`: yellow once no
+    /// more than `yellow_share` of its span is left, red once it has passed.
+    pub warning: Option<WarningLevel>,
+    pub yellow_share: f64,
 }
 
 /// Paging: `limit` rows from `offset`.
