@@ -151,3 +151,183 @@ async fn a_form_posted_after_the_session_expired_is_kept() {
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     }
 }
+
+/// Whether the answer ticks the caller-tag checkbox `code`.
+fn ticked(body: &str, code: &str) -> bool {
+    body.contains(&format!("name=\"caller_tags\" value=\"{code}\" checked"))
+}
+
+#[tokio::test]
+async fn the_area_cascade_resets_the_street_and_the_community() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let f = t.fixture.clone();
+        let mut a = Browser::signed_in(&t, "agent1").await;
+        let page = a.get("/orders/new").await;
+        // Each select asks only for its own level; Tab order is the document order.
+        assert!(page.body.contains(
+            "id=\"district_id\" name=\"district_id\" hx-get=\"/orders/new/areas\" hx-target=\"#street_id\""
+        ));
+        assert!(page.body.contains(
+            "id=\"street_id\" name=\"street_id\" hx-get=\"/orders/new/areas\" hx-target=\"#community_id\""
+        ));
+
+        // A district: its streets, none chosen, and the community select emptied out of band.
+        let page = a
+            .get(&format!("/orders/new/areas?district_id={}", f.district.id))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body
+                .starts_with("<option value=\"\">（街道/乡镇）</option>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains(&format!("<option value=\"{}\">", f.street.id))
+        );
+        assert!(!page.body.contains("selected"));
+        assert!(
+            page.body.ends_with(
+                "<select id=\"community_id\" hx-swap-oob=\"innerHTML\"><option value=\"\">（社区/村）</option></select>"
+            ),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains(&format!("value=\"{}\"", f.community.id)));
+        // No district: both lists hold their placeholder only.
+        let page = a.get("/orders/new/areas?district_id=").await;
+        assert!(
+            page.body
+                .starts_with("<option value=\"\">（街道/乡镇）</option><select")
+        );
+        assert!(page.body.contains("hx-swap-oob"));
+
+        // A street: its communities, nothing out of band.
+        let page = a
+            .get(&format!("/orders/new/areas?street_id={}", f.street.id))
+            .await;
+        assert!(
+            page.body
+                .starts_with("<option value=\"\">（社区/村）</option>")
+        );
+        assert!(
+            page.body
+                .contains(&format!("<option value=\"{}\">", f.community.id))
+        );
+        assert!(!page.body.contains("hx-swap-oob"));
+        // The street put back to its placeholder: the community list empties (its own
+        // placeholder, not the street's).
+        let page = a.get("/orders/new/areas?street_id=").await;
+        assert_eq!(page.body, "<option value=\"\">（社区/村）</option>");
+    }
+}
+
+#[tokio::test]
+async fn the_callers_known_tags_are_ticked_and_the_agents_own_ticks_kept() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let agent = t.login("agent1").await;
+        // 13812345678 called twice before, as an elderly caller; 13900001111 once, as VIP.
+        t.register(&agent, t.fixture.new_order()).await;
+        t.register(&agent, t.fixture.new_order()).await;
+        let mut vip = t.fixture.new_order();
+        vip["citizen"]["phone"] = json!("13900001111");
+        vip["citizen"]["tags"] = json!(["vip"]);
+        t.register(&agent, vip).await;
+        let mut a = Browser::signed_in(&t, "agent1").await;
+
+        // The fresh form: nothing ticked, nothing applied yet; the phone sends the ticks along.
+        let page = a.get("/orders/new").await;
+        assert!(page.body.contains("id=\"caller-tags\""));
+        assert!(page.body.contains("hx-include=\"#caller-tags\""));
+        assert!(!page.body.contains("checked"), "nothing ticked");
+
+        // The known caller: the panel ticks 老年人 and 重复来电 out of band, and says so.
+        let panel = a
+            .get("/orders/new/caller?phone=13812345678&tags_for=")
+            .await;
+        assert_eq!(panel.status, StatusCode::OK);
+        assert!(
+            panel
+                .body
+                .contains("id=\"caller-tags\" hx-swap-oob=\"true\""),
+            "{}",
+            panel.body
+        );
+        assert!(ticked(&panel.body, "elderly") && ticked(&panel.body, "repeat_caller"));
+        assert!(!ticked(&panel.body, "vip") && !ticked(&panel.body, "malicious"));
+        assert!(
+            panel
+                .body
+                .contains("name=\"tags_for\" value=\"13812345678\"")
+        );
+        assert!(panel.body.contains("name=\"tags_auto\" value=\"elderly\""));
+        assert!(
+            panel
+                .body
+                .contains("已按历史记录勾选来电人标签：老年人、重复来电")
+        );
+
+        // The same phone again (the change after the typing) leaves the ticks alone, also
+        // when the agent has unticked one meanwhile.
+        let panel = a
+            .get(
+                "/orders/new/caller?phone=13812345678&caller_tags=repeat_caller\
+                 &tags_for=13812345678&tags_auto=elderly&tags_auto=repeat_caller",
+            )
+            .await;
+        assert!(
+            panel.body.contains("老年人"),
+            "the panel still shows the tags"
+        );
+        assert!(!panel.body.contains("caller-tags"), "{}", panel.body);
+
+        // Another phone: the previous caller's tags go, the new caller's come, and what the
+        // agent ticked by hand (恶意骚扰) stays.
+        let panel = a
+            .get(
+                "/orders/new/caller?phone=13900001111&caller_tags=elderly&caller_tags=malicious\
+                 &tags_for=13812345678&tags_auto=elderly&tags_auto=repeat_caller",
+            )
+            .await;
+        assert!(ticked(&panel.body, "vip") && ticked(&panel.body, "malicious"));
+        assert!(!ticked(&panel.body, "elderly") && !ticked(&panel.body, "repeat_caller"));
+        assert!(panel.body.contains("name=\"tags_auto\" value=\"vip\""));
+
+        // A phone without earlier orders: nothing ticked but the agent's own.
+        let panel = a
+            .get("/orders/new/caller?phone=13700000000&caller_tags=vip&tags_for=13900001111&tags_auto=vip")
+            .await;
+        assert!(panel.body.contains("无历史工单"));
+        assert!(
+            panel
+                .body
+                .contains("id=\"caller-tags\" hx-swap-oob=\"true\"")
+        );
+        assert!(!panel.body.contains("checked"), "{}", panel.body);
+        assert!(!panel.body.contains("已按历史记录勾选"));
+
+        // A refused intake keeps the ticks and what they were applied for, and reloads the
+        // panel for the kept phone (which then changes no tick).
+        let csrf = a.csrf().await;
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("phone", "13812345678"),
+            ("caller_tags", "repeat_caller"),
+            ("tags_for", "13812345678"),
+            ("tags_auto", "elderly"),
+            ("tags_auto", "repeat_caller"),
+            ("then", "save"),
+        ];
+        let page = a.post("/orders/new", &form).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(ticked(&page.body, "repeat_caller") && !ticked(&page.body, "elderly"));
+        assert!(
+            page.body
+                .contains("name=\"tags_for\" value=\"13812345678\"")
+        );
+        assert!(page.body.contains("hx-trigger=\"load, change"));
+    }
+}

@@ -1,12 +1,14 @@
 //! 来电登记: the agent's intake form, built for a live call. The caller's phone comes first and
-//! brings up their earlier orders and tags (htmx); the category is a searchable picker (typing
-//! 路灯 finds it by name); district → street → community cascade (htmx). Alt+S saves, Alt+D saves
+//! brings up their earlier orders and tags (htmx), and ticks the tag checkboxes from the caller's
+//! known tags (an out-of-band swap; the agent's own ticks stay, see [`caller`]); the category is
+//! a searchable picker (typing 路灯 finds it by name); district → street → community cascade
+//! (htmx: a new district empties the street and the community, a new street the community). Alt+S saves, Alt+D saves
 //! and closes directly with the answer, Alt+P saves and goes on to dispatch. A validation error
 //! re-renders the form with every value kept and the message next to the field; a session that
 //! expired meanwhile keeps the form through the sign-in (see [`super::auth::expired_post`]).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minhu_domain::action::CloseDirect;
@@ -43,7 +45,7 @@ struct IntakePage {
     types: Vec<Choice>,
     urgencies: Vec<Choice>,
     genders: Vec<Choice>,
-    tags: Vec<Choice>,
+    tag_box: TagBox,
     districts: Vec<Choice>,
     streets: Vec<Choice>,
     communities: Vec<Choice>,
@@ -183,11 +185,14 @@ fn page(
             Gender::label,
             &[&form.text("gender")],
         ),
-        tags: enum_choices(
-            CallerTag::ALL,
-            CallerTag::as_str,
-            CallerTag::label,
+        tag_box: TagBox::new(
             &form.all("caller_tags"),
+            form.text("tags_for"),
+            form.all("tags_auto")
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            false,
         ),
         districts: centre_districts,
         streets: unit_choices(refs, district, &form.text("street_id")),
@@ -375,37 +380,104 @@ pub struct CallerOrder {
     pub state: Badge,
 }
 
+/// The caller-tag checkboxes (`#caller-tags`) with what they were last ticked for: the phone
+/// whose known tags were applied (`tags_for`) and those tags (`tags_auto`), sent back with the
+/// next caller-panel request so that the panel can tell the agent's own ticks from its own.
+#[derive(Debug, Clone)]
+pub struct TagBox {
+    pub choices: Vec<Choice>,
+    pub for_phone: String,
+    pub auto: Vec<String>,
+    /// Rendered as an htmx out-of-band swap (in the caller panel's answer).
+    pub oob: bool,
+}
+
+impl TagBox {
+    fn new(ticked: &[&str], for_phone: String, auto: Vec<String>, oob: bool) -> Self {
+        Self {
+            choices: enum_choices(CallerTag::ALL, CallerTag::as_str, CallerTag::label, ticked),
+            for_phone,
+            auto,
+            oob,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "intake_caller.html")]
 struct CallerPanel {
     phone: String,
     total: i64,
     orders: Vec<CallerOrder>,
-    tags: Vec<&'static str>,
+    /// The labels of the caller's known tags.
+    labels: Vec<&'static str>,
     malicious: bool,
+    /// The tag checkboxes again, ticked from the caller's known tags, when the phone changed.
+    tag_box: Option<TagBox>,
+    /// The labels this answer ticked, to tell the agent.
+    ticked_now: Vec<&'static str>,
 }
 
-/// Query of the caller panel.
-#[derive(Debug, Deserialize)]
-pub struct CallerQuery {
-    #[serde(default)]
-    phone: String,
+/// The caller's known tags: every tag on their earlier orders (newest eight), and 重复来电 when
+/// they called at least twice before.
+fn known_tags(orders: &[crate::storage::OrderListItem], total: i64) -> Vec<CallerTag> {
+    let mut tags: Vec<CallerTag> = Vec::new();
+    for item in orders {
+        for tag in &item.order.citizen.tags {
+            if !tags.contains(tag) {
+                tags.push(*tag);
+            }
+        }
+    }
+    if total >= 2 && !tags.contains(&CallerTag::RepeatCaller) {
+        tags.push(CallerTag::RepeatCaller);
+    }
+    tags.sort_by_key(|t| CallerTag::ALL.iter().position(|a| a == t));
+    tags
 }
 
-/// `GET /orders/new/caller?phone=…` (htmx): the caller's earlier orders and tags.
+/// The ticks after the phone changed: the agent's own ticks stay (what is ticked now but was
+/// not ticked by the previous phone's known tags), the previous phone's tags go, the new
+/// phone's known tags are ticked. `None` when the phone is the one the ticks were made for, so
+/// that a repeated request (the `change` after the typing) never undoes the agent's ticks.
+fn retick(query: &FormData, phone: &str, known: &[CallerTag]) -> Option<TagBox> {
+    if query.text("tags_for") == phone {
+        return None;
+    }
+    let previous = query.all("tags_auto");
+    let mut ticked: Vec<&str> = query
+        .all("caller_tags")
+        .into_iter()
+        .filter(|t| !previous.contains(t))
+        .collect();
+    for tag in known {
+        if !ticked.contains(&tag.as_str()) {
+            ticked.push(tag.as_str());
+        }
+    }
+    let auto = known.iter().map(|t| t.as_str().to_owned()).collect();
+    Some(TagBox::new(&ticked, phone.to_owned(), auto, true))
+}
+
+/// `GET /orders/new/caller?phone=…&caller_tags=…&tags_for=…&tags_auto=…` (htmx, sent with the
+/// tag checkboxes): the caller's earlier orders and tags and, when the phone changed, the tag
+/// checkboxes ticked from the caller's known tags (an out-of-band swap of `#caller-tags`).
 pub async fn caller(
     State(app): State<App>,
     session: WebSession,
-    Query(query): Query<CallerQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let phone = query.phone.trim().to_owned();
+    let query = FormData::parse(raw.unwrap_or_default().as_bytes());
+    let phone = query.text("phone");
     if phone.chars().count() < 3 {
         return Ok(render(&CallerPanel {
+            tag_box: retick(&query, &phone, &[]),
             phone,
             total: 0,
             orders: Vec::new(),
-            tags: Vec::new(),
+            labels: Vec::new(),
             malicious: false,
+            ticked_now: Vec::new(),
         }));
     }
     let filter = OrderFilter {
@@ -423,14 +495,7 @@ pub async fn caller(
         )
         .await?;
     let tz = app.config.tz().map_err(|e| WebError::internal(&e))?;
-    let mut tags: Vec<CallerTag> = Vec::new();
-    for item in &result.orders {
-        for tag in &item.order.citizen.tags {
-            if !tags.contains(tag) {
-                tags.push(*tag);
-            }
-        }
-    }
+    let known = known_tags(&result.orders, result.total);
     let orders = result
         .orders
         .iter()
@@ -441,49 +506,64 @@ pub async fn caller(
             state: state_badge(item.order.state),
         })
         .collect();
+    let tag_box = retick(&query, &phone, &known);
     Ok(render(&CallerPanel {
+        ticked_now: if tag_box.is_some() {
+            known.iter().map(|t| t.label()).collect()
+        } else {
+            Vec::new()
+        },
+        tag_box,
         phone,
         total: result.total,
         orders,
-        malicious: tags.contains(&CallerTag::Malicious),
-        tags: tags.iter().map(|t| t.label()).collect(),
+        malicious: known.contains(&CallerTag::Malicious),
+        labels: known.iter().map(|t| t.label()).collect(),
     }))
 }
 
 #[derive(Template)]
 #[template(
-    source = r#"<option value="">{{ placeholder }}</option>{% for c in options %}<option value="{{ c.value }}">{{ c.label }}</option>{% endfor %}"#,
+    source = r#"<option value="">{{ placeholder }}</option>{% for c in options %}<option value="{{ c.value }}">{{ c.label }}</option>{% endfor %}{% if reset_communities %}<select id="community_id" hx-swap-oob="innerHTML"><option value="">（社区/村）</option></select>{% endif %}"#,
     ext = "html"
 )]
 struct AreaOptions {
     placeholder: &'static str,
     options: Vec<Choice>,
+    /// Also empties the community select (out of band): its street is gone.
+    reset_communities: bool,
 }
 
-/// Query of the area cascade.
+/// Query of the area cascade: the district select sends `district_id`, the street select
+/// `street_id` (each only its own value).
 #[derive(Debug, Deserialize)]
 pub struct AreaQuery {
-    #[serde(default)]
-    district_id: String,
-    #[serde(default)]
-    street_id: String,
+    district_id: Option<String>,
+    street_id: Option<String>,
 }
 
-/// `GET /orders/new/areas` (htmx): the streets of a district or the communities of a street, as
-/// `<option>`s.
+/// `GET /orders/new/areas` (htmx): for `district_id`, the district's streets as `<option>`s for
+/// `#street_id`, none chosen, and the community select emptied out of band (so that no
+/// community of the previous street stays); for `street_id`, the street's communities for
+/// `#community_id`. An empty id answers the placeholder alone.
 pub async fn areas(
     State(app): State<App>,
     _session: WebSession,
     Query(query): Query<AreaQuery>,
 ) -> Result<Response, WebError> {
     let refs = app.reference_data().await?;
-    let (parent, placeholder) = if query.street_id.is_empty() {
-        (query.district_id.parse::<i64>().ok(), "（街道/乡镇）")
-    } else {
-        (query.street_id.parse::<i64>().ok(), "（社区/村）")
+    let id = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
+    let areas = match &query.street_id {
+        Some(_) => AreaOptions {
+            placeholder: "（社区/村）",
+            options: unit_choices(&refs, id(&query.street_id), ""),
+            reset_communities: false,
+        },
+        None => AreaOptions {
+            placeholder: "（街道/乡镇）",
+            options: unit_choices(&refs, id(&query.district_id), ""),
+            reset_communities: true,
+        },
     };
-    Ok(render(&AreaOptions {
-        placeholder,
-        options: unit_choices(&refs, parent, ""),
-    }))
+    Ok(render(&areas))
 }
