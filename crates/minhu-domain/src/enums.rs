@@ -64,6 +64,7 @@ macro_rules! labelled_enum {
         }
     };
 }
+pub(crate) use labelled_enum;
 
 labelled_enum! {
     /// What a person may do (PRODUCT.md §1). A user holds one or more roles in one unit.

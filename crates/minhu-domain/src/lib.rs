@@ -3,6 +3,7 @@
 pub mod action;
 pub mod calendar;
 pub mod enums;
+pub mod knowledge;
 pub mod lifecycle;
 pub mod masking;
 pub mod model;
