@@ -33,6 +33,7 @@ const TABLES: &[&str] = &[
     "categories",
     "dispatch_catalogue",
     "login_failures",
+    "order_attachments",
     "order_history",
     "order_number_sequences",
     "orders",

@@ -6,6 +6,7 @@
 //! differs (write transactions, migrations under `migrations/<backend>/`, compiled into the
 //! binary, and backup).
 
+mod attachments;
 mod postgres;
 mod records;
 mod sqlite;
@@ -19,6 +20,7 @@ use minhu_domain::{
     HistoryEvent, Order, OrderAggregate, PolicyRule, Role, Transition, UnitInfo, UnitKind,
 };
 
+pub use attachments::{Attachment, AttachmentFile, NewAttachment};
 pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
@@ -200,6 +202,22 @@ pub trait Store: Send + Sync + 'static {
     // ---- maintenance ----
     /// A consistent online copy of the database to `path` (SQLite only).
     async fn backup_to(&self, path: &str) -> StoreResult<()>;
+
+    // Attachments
+    // ---- attachments (附件) ----
+    /// [`Store::save_transition`] that also stores `attachments` with the transition's first
+    /// history event (the action's own), in the same transaction: either the transition and all
+    /// its files are written, or nothing is.
+    async fn save_transition_with_attachments(
+        &self,
+        expected_version: i64,
+        transition: &Transition,
+        attachments: &[NewAttachment],
+    ) -> StoreResult<OrderAggregate>;
+    /// The attachments of an order, without their bytes, oldest first.
+    async fn order_attachments(&self, order_id: i64) -> StoreResult<Vec<Attachment>>;
+    /// Attachment `id` with its bytes, if it belongs to order `order_id`.
+    async fn attachment_file(&self, order_id: i64, id: i64) -> StoreResult<Option<AttachmentFile>>;
 }
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`), creating an SQLite file

@@ -23,6 +23,7 @@ async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
 include!("shared/rows.rs");
 include!("shared/writes.rs");
 include!("shared/operations.rs");
+include!("shared/attachments.rs");
 
 /// How many connections one app node keeps at most.
 const MAX_CONNECTIONS: u32 = 16;

@@ -27,6 +27,7 @@ async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
 include!("shared/rows.rs");
 include!("shared/writes.rs");
 include!("shared/operations.rs");
+include!("shared/attachments.rs");
 
 /// How many connections serve reads.
 const READ_CONNECTIONS: u32 = 4;

@@ -602,71 +602,8 @@ impl Store for BackendStore {
         expected_version: i64,
         transition: &Transition,
     ) -> StoreResult<OrderAggregate> {
-        let order = &transition.order;
-        let mut tx = begin_write(&self.write).await?;
-
-        let mut values = Values::new();
-        put_order_values(&mut values, order, lead_unit_of(&transition.assignments))?;
-        values.put("version", expected_version + 1);
-        let set = values.names.len();
-        values.put("id", order.id).put("version", expected_version);
-        let (sql, args) = values.update("orders", set)?;
-        let done = sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *tx)
+        self.save_transition_with_attachments(expected_version, transition, &[])
             .await
-            .map_err(|err| classify(err, "number", "category_id"))?;
-        if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
-                .bind(order.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.rollback().await?;
-            return Err(if exists.is_some() {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            });
-        }
-
-        for assignment in &transition.assignments {
-            let mut values = Values::new();
-            put_assignment_values(&mut values, assignment)?;
-            if assignment.id == 0 {
-                values.put("order_id", order.id);
-                let (sql, args) = values.insert("assignments")?;
-                sqlx::query_scalar_with::<_, i64, _>(AssertSqlSafe(sql), args)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|err| classify(err, "id", "unit_id"))?;
-            } else {
-                let set = values.names.len();
-                values.put("id", assignment.id).put("order_id", order.id);
-                let (sql, args) = values.update("assignments", set)?;
-                let done = sqlx::query_with(AssertSqlSafe(sql), args)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|err| classify(err, "id", "unit_id"))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Database(anyhow!(
-                        "assignment {} does not belong to order {}",
-                        assignment.id,
-                        order.id
-                    )));
-                }
-            }
-        }
-
-        insert_events(&mut tx, order.id, &transition.events).await?;
-
-        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
-            .bind(order.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let aggregate = load_aggregate_in(&mut *tx, row)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
-        Ok(aggregate)
     }
 
     async fn find_order_by_number(&self, number: &str) -> StoreResult<Option<OrderAggregate>> {
@@ -763,6 +700,13 @@ impl Store for BackendStore {
             now,
         );
         let total: i64 = count.build_query_scalar().fetch_one(&self.read).await?;
+        if page.limit <= 0 {
+            // A count only (the desk's and the queues' counters).
+            return Ok(OrderPage {
+                orders: Vec::new(),
+                total,
+            });
+        }
 
         let mut select = QueryBuilder::<Db>::new("SELECT orders.* FROM orders WHERE 1 = 1");
         push_order_filters(
@@ -774,7 +718,11 @@ impl Store for BackendStore {
             now,
         );
         select
-            .push(" ORDER BY orders.created_at DESC, orders.id DESC LIMIT ")
+            .push(if filter.oldest_first {
+                " ORDER BY orders.created_at ASC, orders.id ASC LIMIT "
+            } else {
+                " ORDER BY orders.created_at DESC, orders.id DESC LIMIT "
+            })
             .push_bind(page.limit.max(0))
             .push(" OFFSET ")
             .push_bind(page.offset.max(0));
@@ -886,5 +834,97 @@ impl Store for BackendStore {
             .fetch_all(&self.read)
             .await?;
         rows.iter().map(audit_from_row).collect()
+    }
+
+    // ---- attachments (附件) ----
+
+    async fn save_transition_with_attachments(
+        &self,
+        expected_version: i64,
+        transition: &Transition,
+        attachments: &[NewAttachment],
+    ) -> StoreResult<OrderAggregate> {
+        let order = &transition.order;
+        let mut tx = begin_write(&self.write).await?;
+
+        let mut values = Values::new();
+        put_order_values(&mut values, order, lead_unit_of(&transition.assignments))?;
+        values.put("version", expected_version + 1);
+        let set = values.names.len();
+        values.put("id", order.id).put("version", expected_version);
+        let (sql, args) = values.update("orders", set)?;
+        let done = sqlx::query_with(AssertSqlSafe(sql), args)
+            .execute(&mut *tx)
+            .await
+            .map_err(|err| classify(err, "number", "category_id"))?;
+        if done.rows_affected() == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
+                .bind(order.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            return Err(if exists.is_some() {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            });
+        }
+
+        for assignment in &transition.assignments {
+            let mut values = Values::new();
+            put_assignment_values(&mut values, assignment)?;
+            if assignment.id == 0 {
+                values.put("order_id", order.id);
+                let (sql, args) = values.insert("assignments")?;
+                sqlx::query_scalar_with::<_, i64, _>(AssertSqlSafe(sql), args)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|err| classify(err, "id", "unit_id"))?;
+            } else {
+                let set = values.names.len();
+                values.put("id", assignment.id).put("order_id", order.id);
+                let (sql, args) = values.update("assignments", set)?;
+                let done = sqlx::query_with(AssertSqlSafe(sql), args)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|err| classify(err, "id", "unit_id"))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Database(anyhow!(
+                        "assignment {} does not belong to order {}",
+                        assignment.id,
+                        order.id
+                    )));
+                }
+            }
+        }
+
+        let event_ids = insert_events(&mut tx, order.id, &transition.events).await?;
+        if !attachments.is_empty() {
+            // The files belong to the action's own event, the transition's first.
+            let history_id = event_ids.first().copied().ok_or_else(|| {
+                StoreError::Database(anyhow!(
+                    "attachments given with a transition without events"
+                ))
+            })?;
+            insert_attachments(&mut tx, order.id, history_id, attachments).await?;
+        }
+
+        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+            .bind(order.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let aggregate = load_aggregate_in(&mut *tx, row)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(aggregate)
+    }
+
+    async fn order_attachments(&self, order_id: i64) -> StoreResult<Vec<Attachment>> {
+        list_attachments(&self.read, order_id).await
+    }
+
+    async fn attachment_file(&self, order_id: i64, id: i64) -> StoreResult<Option<AttachmentFile>> {
+        find_attachment_file(&self.read, order_id, id).await
     }
 }

@@ -165,13 +165,19 @@ fn put_assignment_values(v: &mut Values, a: &Assignment) -> StoreResult<()> {
 // Statements used inside transactions
 // ---------------------------------------------------------------------------------------------
 
-async fn insert_events(tx: &mut Tx, order_id: i64, events: &[HistoryEvent]) -> StoreResult<()> {
+/// Appends history lines; returns their ids, in order.
+async fn insert_events(
+    tx: &mut Tx,
+    order_id: i64,
+    events: &[HistoryEvent],
+) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(events.len());
     for event in events {
         let details = json_text(&event.details, "history details")?;
-        sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO order_history \
              (order_id, at, actor_id, actor_unit_id, action, from_state, to_state, unit_id, text, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(order_id)
         .bind(ms(event.at))
@@ -183,10 +189,11 @@ async fn insert_events(tx: &mut Tx, order_id: i64, events: &[HistoryEvent]) -> S
         .bind(event.unit_id)
         .bind(event.text.as_deref())
         .bind(details)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 async fn load_aggregate_in<'e, E>(
@@ -291,6 +298,9 @@ fn push_order_filters(
     if let Some(appeal) = filter.appeal {
         qb.push(" AND orders.appeal = ").push_bind(appeal.as_str());
     }
+    if let Some(assignment) = &filter.assignment {
+        push_assignment_filter(qb, assignment, now);
+    }
     match filter.warning {
         None => {}
         Some(WarningLevel::Red) => {
@@ -319,4 +329,74 @@ fn push_unit_subtree(qb: &mut QueryBuilder<Db>, path_prefix: &str) {
     );
     qb.push_bind(like_prefix(path_prefix));
     qb.push(" ESCAPE '\\')");
+}
+
+/// Orders holding an assignment that matches `filter` (a unit's work queue).
+fn push_assignment_filter(qb: &mut QueryBuilder<Db>, filter: &super::AssignmentFilter, now: i64) {
+    qb.push(" AND orders.id IN (SELECT q.order_id FROM assignments q WHERE 1 = 1");
+    if let Some(unit_id) = filter.unit_id {
+        qb.push(" AND q.unit_id = ").push_bind(unit_id);
+    }
+    if let Some(parent_unit_id) = filter.parent_unit_id {
+        qb.push(
+            " AND q.parent_assignment_id IN (SELECT p.id FROM assignments p WHERE p.unit_id = ",
+        )
+        .push_bind(parent_unit_id)
+        .push(")");
+    }
+    if !filter.roles.is_empty() {
+        qb.push(" AND q.role IN (");
+        let mut list = qb.separated(", ");
+        for role in &filter.roles {
+            list.push_bind(role.as_str());
+        }
+        qb.push(")");
+    }
+    if !filter.states.is_empty() {
+        qb.push(" AND q.state IN (");
+        let mut list = qb.separated(", ");
+        for state in &filter.states {
+            list.push_bind(state.as_str());
+        }
+        qb.push(")");
+    }
+    if filter.pending_extension {
+        qb.push(" AND q.ext_requested_at IS NOT NULL");
+    }
+    // Yellow once what is left of the span is at most `yellow_share` of it, in whole integers
+    // (parts per million) so that both backends compute the same.
+    let share_ppm = yellow_share_ppm(filter.yellow_share);
+    match filter.warning {
+        None => {}
+        Some(WarningLevel::Red) => {
+            qb.push(" AND q.handle_deadline_at <= ").push_bind(now);
+        }
+        Some(level) => {
+            qb.push(" AND q.handle_deadline_at > ")
+                .push_bind(now)
+                .push(" AND (q.handle_deadline_at - ")
+                .push_bind(now)
+                .push(if level == WarningLevel::Yellow {
+                    ") * 1000000 <= "
+                } else {
+                    ") * 1000000 > "
+                })
+                .push_bind(share_ppm)
+                .push(" * (q.handle_deadline_at - q.handle_start_at)");
+        }
+    }
+    qb.push(")");
+}
+
+/// A share in `[0, 1]` (NaN: 0) in parts per million.
+fn yellow_share_ppm(share: f64) -> i64 {
+    let share = if share.is_nan() {
+        0.0
+    } else {
+        share.clamp(0.0, 1.0)
+    };
+    // In [0, 1_000_000]: the cast cannot truncate.
+    #[allow(clippy::cast_possible_truncation)]
+    let ppm = (share * 1_000_000.0).round() as i64;
+    ppm
 }
