@@ -1,5 +1,6 @@
-//! 工作台: counters for the person's roles, each linking to the filtered list, and the latest
-//! announcements.
+//! 工作台: counters for the person's roles, each linking to the filtered list or work queue —
+//! for centre staff counts of orders, for unit staff counts of their unit's own assignments by
+//! state (the inbox's tabs) — and the latest announcements.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -12,6 +13,7 @@ use super::format::datetime_cn;
 use super::layout::Layout;
 use super::session::WebSession;
 use crate::service::App;
+use crate::service::queues::UnitQueue;
 use crate::storage::OrderFilter;
 
 /// One counter on the desk.
@@ -19,7 +21,7 @@ use crate::storage::OrderFilter;
 pub struct Tile {
     pub label: &'static str,
     pub count: i64,
-    pub href: &'static str,
+    pub href: String,
     /// CSS tone: `plain`, `yellow` or `red`.
     pub tone: &'static str,
 }
@@ -41,7 +43,6 @@ struct DeskPage {
 }
 
 const CENTRE_WORK: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Leader];
-const UNIT_WORK: &[Role] = &[Role::UnitHandler, Role::UnitLeader, Role::SubCentre];
 
 /// A counter's definition: label, link, tone, who sees it, and its filter.
 struct TileDef {
@@ -74,7 +75,7 @@ const TILES: &[TileDef] = &[
         label: "待签收",
         href: "/orders?state=dispatched",
         tone: "plain",
-        roles: &[&[Role::Dispatcher], UNIT_WORK],
+        roles: &[&[Role::Dispatcher]],
         filter: || states(&[OrderState::Dispatched]),
         queue: None,
     },
@@ -82,7 +83,7 @@ const TILES: &[TileDef] = &[
         label: "办理中",
         href: "/orders?state=in_progress",
         tone: "plain",
-        roles: &[CENTRE_WORK, UNIT_WORK],
+        roles: &[CENTRE_WORK],
         filter: || states(&[OrderState::InProgress]),
         queue: None,
     },
@@ -90,7 +91,7 @@ const TILES: &[TileDef] = &[
         label: "即将超期",
         href: "/orders?warning=yellow",
         tone: "yellow",
-        roles: &[CENTRE_WORK, UNIT_WORK],
+        roles: &[CENTRE_WORK],
         filter: || OrderFilter {
             warning: Some(WarningLevel::Yellow),
             ..OrderFilter::default()
@@ -101,7 +102,7 @@ const TILES: &[TileDef] = &[
         label: "已超期",
         href: "/orders?warning=red",
         tone: "red",
-        roles: &[CENTRE_WORK, UNIT_WORK],
+        roles: &[CENTRE_WORK],
         filter: || OrderFilter {
             warning: Some(WarningLevel::Red),
             ..OrderFilter::default()
@@ -112,7 +113,7 @@ const TILES: &[TileDef] = &[
         label: "待审核",
         href: "/orders?state=replied",
         tone: "plain",
-        roles: &[&[Role::Supervisor, Role::SubCentre]],
+        roles: &[&[Role::Supervisor]],
         filter: || states(&[OrderState::Replied]),
         queue: Some((&[Role::Supervisor], "/review")),
     },
@@ -128,7 +129,7 @@ const TILES: &[TileDef] = &[
         label: "退单审核",
         href: "/orders?state=return_requested",
         tone: "plain",
-        roles: &[&[Role::Dispatcher, Role::SubCentre]],
+        roles: &[&[Role::Dispatcher]],
         filter: || states(&[OrderState::ReturnRequested]),
         queue: None,
     },
@@ -136,7 +137,7 @@ const TILES: &[TileDef] = &[
         label: "延期申请",
         href: "/orders?extension=pending",
         tone: "plain",
-        roles: &[&[Role::Dispatcher, Role::SubCentre]],
+        roles: &[&[Role::Dispatcher]],
         filter: || OrderFilter {
             has_pending_extension: true,
             ..OrderFilter::default()
@@ -173,8 +174,10 @@ pub async fn desk(
         .iter()
         .filter(|d| d.roles.iter().any(|roles| actor.has_any_role(roles)))
         .collect();
-    let counts = futures_join(&app, actor, &defs).await?;
-    let tiles = defs
+    let (counts, unit_counts) = tokio::try_join!(futures_join(&app, actor, &defs), async {
+        Ok::<_, WebError>(app.unit_queue_counts(actor).await?)
+    })?;
+    let mut tiles: Vec<Tile> = defs
         .iter()
         .zip(counts)
         .map(|(d, count)| Tile {
@@ -183,10 +186,28 @@ pub async fn desk(
             href: match d.queue {
                 Some((roles, queue)) if actor.has_any_role(roles) => queue,
                 _ => d.href,
-            },
+            }
+            .to_owned(),
             tone: d.tone,
         })
         .collect();
+    // A unit's own work: its assignments by state, each opening the inbox tab that lists them
+    // (the same queries, so the counts agree).
+    tiles.extend(
+        unit_counts
+            .into_iter()
+            .filter(|(queue, _)| queue.on_desk())
+            .map(|(queue, count)| Tile {
+                label: queue.label(),
+                count,
+                href: format!("/inbox?tab={}", queue.code()),
+                tone: match queue {
+                    UnitQueue::Yellow => "yellow",
+                    UnitQueue::Red => "red",
+                    _ => "plain",
+                },
+            }),
+    );
     let layout = Layout::new(&app, &session, "工作台", "/").flash_done(query.done.as_deref());
     let tz = layout.tz;
     let announcements = app

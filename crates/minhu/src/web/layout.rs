@@ -48,7 +48,9 @@ pub struct Layout {
     pub tz: Tz,
 }
 
-/// The menu entries: label, link, and the roles that see it (empty: everyone).
+/// The menu entries: label, link, and the roles that see it (empty: everyone). Each queue
+/// appears once per person: unit staff work from 承办单位 (/inbox, whose tabs are 待签收, 待转派,
+/// 办理中, 待审核 …), dispatchers from 派单, supervisors from 待审核; 工单查询 stays for search.
 const MENU: &[(&str, &str, &[Role])] = &[
     ("工作台", "/", &[]),
     ("来电登记", "/orders/new", &[Role::Agent]),
@@ -61,23 +63,8 @@ const MENU: &[(&str, &str, &[Role])] = &[
     ),
     // Dispatchers work registered orders from the 派单 queue; agents see them as a list.
     ("待派单", "/orders?state=registered", &[Role::Agent]),
-    (
-        "待签收",
-        "/orders?state=dispatched",
-        &[Role::UnitHandler, Role::UnitLeader, Role::SubCentre],
-    ),
-    (
-        "办理中",
-        "/orders?state=in_progress",
-        &[
-            Role::UnitHandler,
-            Role::UnitLeader,
-            Role::SubCentre,
-            Role::Supervisor,
-        ],
-    ),
+    ("办理中", "/orders?state=in_progress", &[Role::Supervisor]),
     ("待审核", "/review", &[Role::Supervisor]),
-    ("待审核", "/orders?state=replied", &[Role::SubCentre]),
     ("待回访", "/visits", &[Role::Visitor]),
     ("系统管理", "/admin/units", &[Role::Admin]),
     ("修改密码", "/password", &[]),

@@ -1,40 +1,78 @@
-//! Work queues: 派单 (`/dispatch`, dispatchers) and the unit inbox 承办单位 (`/inbox`), plus the
-//! extension form's live deadline preview (`/inbox/extension-preview`).
+//! Work queues: 派单 (`/dispatch`, dispatchers) and the unit inbox 承办单位 (`/inbox`, in
+//! [`inbox`]), paged 50 at a time in the database, plus the extension form's live deadline
+//! preview (`/inbox/extension-preview`).
+//!
+//! The dispatch rows do not carry the unit list: each row's pickers start with the catalogue's
+//! suggestion alone and load every handling unit (`/dispatch/units`, htmx, one cached answer)
+//! when the picker is first hovered or focused, so a page grows with its rows only.
 
-use std::collections::HashMap;
+mod inbox;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use minhu_domain::{
-    AssignmentRole, AssignmentState, DeadlineUnit, OrderState, Role, TimeLimit, UnitKind,
-};
+use axum::routing::{get, post};
+use minhu_domain::{DeadlineUnit, OrderState, Role, TimeLimit, UnitInfo, UnitKind};
 use serde::Deserialize;
 
 use super::error::{WebError, render};
 use super::format::{Badge, datetime_cn, opt_datetime_cn, warning_badge};
 use super::layout::Layout;
-use super::session::WebSession;
+use super::session::{FormData, WebSession};
 use crate::service::App;
+use crate::service::desk::ReferenceData;
 use crate::service::orders::warning_of;
+use crate::service::queues::QueuePage;
 use crate::storage::{OrderFilter, OrderListItem};
 
 /// The queues' routes.
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/dispatch", get(dispatch))
-        .route("/inbox", get(inbox))
+        .route("/dispatch/units", get(unit_options))
+        .route("/inbox", get(inbox::inbox))
         .route("/inbox/extension-preview", get(extension_preview))
+        .route("/inbox/{number}/{action}", post(inbox::act))
 }
 
-/// A unit choice of the dispatch form.
+/// 上一页 / 下一页 and "共 N 条，第 x/y 页" under a paged queue.
 #[derive(Debug, Clone)]
-pub struct UnitChoice {
-    pub id: i64,
-    pub name: String,
-    pub selected: bool,
+pub struct Pager {
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// The pager of `page`; `href` gives the link to another page.
+    pub fn new<T>(page: &QueuePage<T>, href: impl Fn(i64) -> String) -> Self {
+        Self {
+            total: page.total,
+            page: page.page,
+            pages: page.pages,
+            prev: (page.page > 1).then(|| href(page.page - 1)),
+            next: (page.page < page.pages).then(|| href(page.page + 1)),
+        }
+    }
+}
+
+/// `?page=N` as typed: anything but a positive number is page 1.
+#[must_use]
+pub fn page_number(text: &str) -> i64 {
+    text.trim().parse::<i64>().unwrap_or(1).clamp(1, 1_000_000)
+}
+
+/// The 403 page of a queue for people without its role.
+fn forbidden(page: &str, role: &str) -> WebError {
+    WebError::Page {
+        status: StatusCode::FORBIDDEN,
+        title: "无权访问",
+        message: format!("{page}页面仅供{role}使用。"),
+    }
 }
 
 /// One registered order in the dispatch queue.
@@ -48,10 +86,11 @@ pub struct DispatchRow {
     pub created_at: String,
     pub deadline: String,
     pub warning: Option<Badge>,
+    /// The catalogue's first suggestion, preselected as lead.
+    pub suggested_id: Option<i64>,
     pub suggested: String,
     pub sign_preview: String,
     pub handle_preview: String,
-    pub units: Vec<UnitChoice>,
 }
 
 /// An order linked from a queue section.
@@ -64,23 +103,35 @@ pub struct LinkRow {
     pub warning: Option<Badge>,
 }
 
+/// A section of orders to decide elsewhere (the detail's review forms), the oldest first.
+#[derive(Debug, Clone)]
+pub struct LinkSection {
+    pub rows: Vec<LinkRow>,
+    pub total: i64,
+    /// The full filtered list, when the section shows only its first page.
+    pub more: Option<&'static str>,
+}
+
 #[derive(Template)]
 #[template(path = "dispatch.html")]
 struct DispatchPage {
     layout: Layout,
     rows: Vec<DispatchRow>,
-    returns: Vec<LinkRow>,
-    extensions: Vec<LinkRow>,
+    pager: Pager,
+    returns: LinkSection,
+    extensions: LinkSection,
 }
 
-fn link_rows(
+fn link_section(
     app: &App,
-    items: &[OrderListItem],
+    page: &QueuePage<OrderListItem>,
     layout: &Layout,
-    refs: &crate::service::desk::ReferenceData,
-) -> Vec<LinkRow> {
+    refs: &ReferenceData,
+    more: &'static str,
+) -> LinkSection {
     let now = app.now();
-    items
+    let rows: Vec<LinkRow> = page
+        .items
         .iter()
         .map(|item| LinkRow {
             number: item.order.number.clone(),
@@ -91,242 +142,191 @@ fn link_rows(
             deadline: opt_datetime_cn(item.order.active_deadline.map(|d| d.deadline_at), layout.tz),
             warning: warning_badge(warning_of(&item.order, now)),
         })
-        .collect()
+        .collect();
+    LinkSection {
+        more: (page.total > i64::try_from(rows.len()).unwrap_or(i64::MAX)).then_some(more),
+        total: page.total,
+        rows,
+    }
 }
 
-/// `GET /dispatch`: registered orders oldest first, each with the catalogue's suggestion, a quick
-/// dispatch form and the deadlines that would apply; return and extension requests to decide.
-pub async fn dispatch(State(app): State<App>, session: WebSession) -> Result<Response, WebError> {
+/// The dispatch page's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct DispatchQuery {
+    #[serde(default)]
+    pub page: String,
+}
+
+/// `GET /dispatch?page=N`: registered orders oldest first, 50 a page, each with the catalogue's
+/// suggestion, a quick dispatch form and the deadlines that would apply; the return and
+/// extension requests to decide (the oldest 50 of each, with the full count).
+pub async fn dispatch(
+    State(app): State<App>,
+    session: WebSession,
+    Query(q): Query<DispatchQuery>,
+) -> Result<Response, WebError> {
     if !session.actor.has_any_role(&[Role::Dispatcher]) {
-        return Err(WebError::Page {
-            status: axum::http::StatusCode::FORBIDDEN,
-            title: "无权访问",
-            message: "派单页面仅供派单员使用。".to_owned(),
-        });
+        return Err(forbidden("派单", "派单员"));
     }
     let layout = Layout::new(&app, &session, "派单", "/dispatch").crumb("派单", None);
     let actor = &session.actor;
-    let (registered, returns, extensions, refs) = tokio::try_join!(
-        app.queue_oldest_first(
+    let oldest = |filter: OrderFilter| OrderFilter {
+        oldest_first: true,
+        ..filter
+    };
+    let (registered, returns, extensions, refs, planner) = tokio::try_join!(
+        app.queue_page(
             actor,
-            OrderFilter {
+            oldest(OrderFilter {
                 states: vec![OrderState::Registered],
                 ..OrderFilter::default()
-            }
+            }),
+            page_number(&q.page)
         ),
-        app.queue_oldest_first(
+        app.queue_page(
             actor,
-            OrderFilter {
+            oldest(OrderFilter {
                 states: vec![OrderState::ReturnRequested],
                 ..OrderFilter::default()
-            }
+            }),
+            1
         ),
-        app.queue_oldest_first(
+        app.queue_page(
             actor,
-            OrderFilter {
+            oldest(OrderFilter {
                 has_pending_extension: true,
                 ..OrderFilter::default()
-            }
+            }),
+            1
         ),
-        app.reference_data()
+        app.reference_data(),
+        app.dispatch_planner()
     )?;
     let now = app.now();
     let tz = layout.tz;
-    let mut handling: Vec<_> = refs
-        .units
+    let rows = registered
+        .items
         .iter()
-        .filter(|u| u.active && u.kind != UnitKind::CityCentre)
-        .collect();
-    handling.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut suggestions: HashMap<(i64, Option<i64>), Option<i64>> = HashMap::new();
-    let mut previews: HashMap<(i64, String, String), (String, String)> = HashMap::new();
-    let mut rows = Vec::new();
-    for item in &registered {
-        let o = &item.order;
-        let key = (o.category_id, o.location.district_id);
-        let suggested = match suggestions.get(&key) {
-            Some(found) => *found,
-            None => {
-                let found = app
-                    .suggest_units(o.category_id, o.location.district_id)
-                    .await
-                    .ok()
-                    .and_then(|units| units.first().map(|u| u.id));
-                suggestions.insert(key, found);
-                found
+        .map(|item| {
+            let o = &item.order;
+            let suggested_id = planner
+                .suggestions(&refs, o.category_id, o.location.district_id)
+                .first()
+                .copied();
+            let limits = planner.limits(&refs, o.category_id, o.order_type, o.urgency);
+            DispatchRow {
+                number: o.number.clone(),
+                version: o.version,
+                title: o.title.clone(),
+                category: refs.category_path(o.category_id),
+                district: o
+                    .location
+                    .district_id
+                    .map_or_else(String::new, |id| refs.unit_name(id)),
+                created_at: datetime_cn(o.created_at, tz),
+                deadline: opt_datetime_cn(o.active_deadline.map(|d| d.deadline_at), tz),
+                warning: warning_badge(warning_of(o, now)),
+                suggested_id,
+                suggested: suggested_id
+                    .map_or_else(|| "（目录中无建议）".to_owned(), |id| refs.unit_name(id)),
+                sign_preview: datetime_cn(planner.deadline(now, limits.sign), tz),
+                handle_preview: datetime_cn(planner.deadline(now, limits.handle), tz),
             }
-        };
-        let limits_key = (
-            o.category_id,
-            o.order_type.as_str().to_owned(),
-            o.urgency.as_str().to_owned(),
-        );
-        let (sign_preview, handle_preview) = if let Some(p) = previews.get(&limits_key) {
-            p.clone()
-        } else {
-            let limits = app
-                .limits_for(o.category_id, o.order_type, o.urgency)
-                .await?;
-            let sign = app.deadline_preview(now, limits.sign).await?;
-            let handle = app.deadline_preview(now, limits.handle).await?;
-            let p = (datetime_cn(sign, tz), datetime_cn(handle, tz));
-            previews.insert(limits_key, p.clone());
-            p
-        };
-        rows.push(DispatchRow {
-            number: o.number.clone(),
-            version: o.version,
-            title: o.title.clone(),
-            category: refs.category_path(o.category_id),
-            district: o
-                .location
-                .district_id
-                .map_or_else(String::new, |id| refs.unit_name(id)),
-            created_at: datetime_cn(o.created_at, tz),
-            deadline: opt_datetime_cn(o.active_deadline.map(|d| d.deadline_at), tz),
-            warning: warning_badge(warning_of(o, now)),
-            suggested: suggested
-                .map_or_else(|| "（目录中无建议）".to_owned(), |id| refs.unit_name(id)),
-            sign_preview,
-            handle_preview,
-            units: handling
-                .iter()
-                .map(|u| UnitChoice {
-                    id: u.id,
-                    name: u.name.clone(),
-                    selected: Some(u.id) == suggested,
-                })
-                .collect(),
-        });
-    }
+        })
+        .collect();
     let page = DispatchPage {
-        returns: link_rows(&app, &returns, &layout, &refs),
-        extensions: link_rows(&app, &extensions, &layout, &refs),
+        pager: Pager::new(&registered, |p| format!("/dispatch?page={p}")),
+        returns: link_section(
+            &app,
+            &returns,
+            &layout,
+            &refs,
+            "/orders?state=return_requested",
+        ),
+        extensions: link_section(
+            &app,
+            &extensions,
+            &layout,
+            &refs,
+            "/orders?extension=pending",
+        ),
         rows,
         layout,
     };
     Ok(render(&page))
 }
 
-/// The inbox's tabs: code, label.
-const TABS: [(&str, &str); 5] = [
-    ("sign", "待签收"),
-    ("handling", "办理中"),
-    ("co", "协办"),
-    ("done", "已办结"),
-    ("returned", "退单"),
-];
-
-fn in_tab(tab: &str, role: AssignmentRole, state: AssignmentState) -> bool {
-    match tab {
-        "sign" => state == AssignmentState::Dispatched,
-        "handling" => {
-            role == AssignmentRole::Lead
-                && matches!(
-                    state,
-                    AssignmentState::InProgress | AssignmentState::Delegated
-                )
-        }
-        "co" => role == AssignmentRole::Co && state.is_open(),
-        "done" => state == AssignmentState::Done,
-        "returned" => matches!(
-            state,
-            AssignmentState::ReturnRequested | AssignmentState::Returned
-        ),
-        _ => false,
-    }
+/// The units an order may be dispatched to: active, not the centre, in tree order.
+#[must_use]
+pub fn handling_units(refs: &ReferenceData) -> Vec<&UnitInfo> {
+    let mut units: Vec<&UnitInfo> = refs
+        .units
+        .iter()
+        .filter(|u| u.active && u.kind != UnitKind::CityCentre)
+        .collect();
+    units.sort_by(|a, b| a.path.cmp(&b.path));
+    units
 }
 
-/// A tab link.
+/// A unit choice of a picker.
 #[derive(Debug, Clone)]
-pub struct Tab {
-    pub code: &'static str,
-    pub label: &'static str,
-    pub count: usize,
-    pub active: bool,
-}
-
-/// One assignment row of the inbox.
-#[derive(Debug, Clone)]
-pub struct InboxRow {
-    pub number: String,
-    pub title: String,
-    pub role: &'static str,
-    pub state: &'static str,
-    pub dispatched_at: String,
-    pub sign_deadline: String,
-    pub handle_deadline: String,
-    pub warning: Option<Badge>,
+pub struct UnitChoice {
+    pub id: i64,
+    pub name: String,
+    pub selected: bool,
 }
 
 #[derive(Template)]
-#[template(path = "inbox.html")]
-struct InboxPage {
-    layout: Layout,
-    tabs: Vec<Tab>,
-    rows: Vec<InboxRow>,
+#[template(
+    source = "{% if placeholder %}<option value=\"\">（请选择主办单位）</option>{% endif %}\
+{% for u in units %}<option value=\"{{ u.id }}\"{% if u.selected %} selected{% endif %}>{{ u.name }}</option>{% endfor %}",
+    ext = "html"
+)]
+struct UnitOptions {
+    placeholder: bool,
+    units: Vec<UnitChoice>,
 }
 
-/// The inbox query: which tab.
-#[derive(Debug, Default, Deserialize)]
-pub struct InboxQuery {
-    #[serde(default)]
-    pub tab: String,
-}
-
-/// `GET /inbox?tab=sign|handling|co|done|returned`: the unit's own assignments.
-pub async fn inbox(
+/// `GET /dispatch/units?role=lead|co&lead_unit_id=…&co_unit_ids=…` (htmx, from a dispatch
+/// row's picker on first hover or focus): every handling unit as `<option>`s, those the
+/// picker holds now selected. Cached briefly by the browser, so a page's pickers share it.
+pub async fn unit_options(
     State(app): State<App>,
     session: WebSession,
-    Query(q): Query<InboxQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
-    let tab = TABS
-        .iter()
-        .map(|(c, _)| *c)
-        .find(|c| *c == q.tab)
-        .unwrap_or("sign");
-    let layout = Layout::new(&app, &session, "承办单位", "/inbox").crumb("承办单位", None);
-    let entries = app.unit_inbox(&session.actor).await?;
-    let now = app.now();
-    let tz = layout.tz;
-    let tabs = TABS
-        .iter()
-        .map(|(code, label)| Tab {
-            code,
-            label,
-            count: entries
-                .iter()
-                .filter(|e| in_tab(code, e.assignment.role, e.assignment.state))
-                .count(),
-            active: *code == tab,
+    if !session.actor.has_any_role(&[Role::Dispatcher]) {
+        return Err(forbidden("派单", "派单员"));
+    }
+    let q = FormData::parse(query.unwrap_or_default().as_bytes());
+    let lead = q.get("role") != Some("co");
+    let chosen: Vec<i64> = if lead {
+        q.all("lead_unit_id")
+    } else {
+        q.all("co_unit_ids")
+    }
+    .iter()
+    .filter_map(|v| v.trim().parse().ok())
+    .collect();
+    let refs = app.reference_data().await?;
+    let units = handling_units(&refs)
+        .into_iter()
+        .map(|u| UnitChoice {
+            id: u.id,
+            name: u.name.clone(),
+            selected: chosen.contains(&u.id),
         })
         .collect();
-    let rows = entries
-        .iter()
-        .filter(|e| in_tab(tab, e.assignment.role, e.assignment.state))
-        .map(|e| {
-            let a = &e.assignment;
-            let warning = a.state.is_open().then(|| {
-                let d = minhu_domain::warning::active_deadline(
-                    a.handle_start_at,
-                    a.handle_deadline_at,
-                    app.config.yellow_share,
-                );
-                minhu_domain::warning::warning_level(&d, now)
-            });
-            InboxRow {
-                number: e.item.order.number.clone(),
-                title: e.item.order.title.clone(),
-                role: a.role.label(),
-                state: a.state.label(),
-                dispatched_at: datetime_cn(a.dispatched_at, tz),
-                sign_deadline: datetime_cn(a.sign_deadline_at, tz),
-                handle_deadline: datetime_cn(a.handle_deadline_at, tz),
-                warning: warning_badge(warning),
-            }
-        })
-        .collect();
-    Ok(render(&InboxPage { layout, tabs, rows }))
+    let options = UnitOptions {
+        placeholder: lead && chosen.is_empty(),
+        units,
+    };
+    let mut response = render(&options);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=60"),
+    );
+    Ok(response)
 }
 
 /// The preview query: the order and the working days asked for.
