@@ -515,24 +515,19 @@ impl App {
         Ok(found.map(|assignment| InboxEntry { item, assignment }))
     }
 
-    /// How many orders each of the actor's unit queues holds (those the actor has, in order):
-    /// the counts of the desk and of the inbox's tabs, each the total of the queue's own list.
+    /// How many orders each of the actor's unit queues holds (those the actor has, in order),
+    /// in one query: the counts of the desk and of the inbox's tabs, each what the queue's own
+    /// list counts.
     pub async fn unit_queue_counts(&self, actor: &Actor) -> AppResult<Vec<(UnitQueue, i64)>> {
         let queues = UnitQueue::offered(actor);
-        let mut set = tokio::task::JoinSet::new();
-        for (i, queue) in queues.iter().enumerate() {
-            let app = self.clone();
-            let actor = actor.clone();
-            let filter = self.unit_queue_filter(&actor, *queue);
-            set.spawn(async move { (i, app.count_orders(&actor, filter).await) });
-        }
-        let mut counts = vec![0; queues.len()];
-        while let Some(joined) = set.join_next().await {
-            let (i, result) = joined.map_err(|e| AppError::Internal(e.into()))?;
-            if let Some(slot) = counts.get_mut(i) {
-                *slot = result?;
-            }
-        }
+        let filters: Vec<AssignmentFilter> = queues
+            .iter()
+            .map(|q| q.filter(actor.unit.id, self.config.yellow_share))
+            .collect();
+        let counts = self
+            .store
+            .count_assignment_queues(&filters, self.now())
+            .await?;
         Ok(queues.into_iter().zip(counts).collect())
     }
 

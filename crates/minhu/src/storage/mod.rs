@@ -218,6 +218,16 @@ pub trait Store: Send + Sync + 'static {
     async fn order_attachments(&self, order_id: i64) -> StoreResult<Vec<Attachment>>;
     /// Attachment `id` with its bytes, if it belongs to order `order_id`.
     async fn attachment_file(&self, order_id: i64, id: i64) -> StoreResult<Option<AttachmentFile>>;
+
+    // Queues
+    /// For each filter, how many orders hold an assignment matching it at `now`, in one query:
+    /// each the total [`Store::list_orders`] gives with [`OrderFilter::assignment`] set to it (a
+    /// unit's queues, whose orders are in the scope of the unit's staff by construction).
+    async fn count_assignment_queues(
+        &self,
+        filters: &[AssignmentFilter],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>>;
 }
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`), creating an SQLite file

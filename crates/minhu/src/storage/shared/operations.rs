@@ -927,4 +927,62 @@ impl Store for BackendStore {
     async fn attachment_file(&self, order_id: i64, id: i64) -> StoreResult<Option<AttachmentFile>> {
         find_attachment_file(&self.read, order_id, id).await
     }
+
+    // ---- queues ----
+
+    async fn count_assignment_queues(
+        &self,
+        filters: &[super::AssignmentFilter],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        if filters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = ms(now);
+        let mut qb = QueryBuilder::<Db>::new("SELECT ");
+        for (i, filter) in filters.iter().enumerate() {
+            if i > 0 {
+                qb.push(", ");
+            }
+            qb.push("COUNT(DISTINCT CASE WHEN 1 = 1");
+            push_assignment_conditions(&mut qb, filter, now);
+            qb.push(" THEN q.order_id END)");
+        }
+        qb.push(" FROM assignments q");
+        // Only the assignments of the units named (and those passed down from them), through
+        // the indexes on unit and parent, when every filter names one.
+        let units: Vec<i64> = filters.iter().filter_map(|f| f.unit_id).collect();
+        let parents: Vec<i64> = filters.iter().filter_map(|f| f.parent_unit_id).collect();
+        if filters
+            .iter()
+            .all(|f| f.unit_id.is_some() || f.parent_unit_id.is_some())
+        {
+            qb.push(" WHERE 1 = 0");
+            if !units.is_empty() {
+                qb.push(" OR q.unit_id IN (");
+                let mut list = qb.separated(", ");
+                for id in &units {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+            }
+            if !parents.is_empty() {
+                qb.push(
+                    " OR q.parent_assignment_id IN (SELECT p.id FROM assignments p WHERE p.unit_id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for id in &parents {
+                    list.push_bind(*id);
+                }
+                qb.push("))");
+            }
+        }
+        let row = qb.build().fetch_one(&self.read).await?;
+        (0..filters.len())
+            .map(|i| {
+                row.try_get::<i64, _>(i)
+                    .map_err(|err| StoreError::Database(anyhow!("reading count {i}: {err}")))
+            })
+            .collect()
+    }
 }

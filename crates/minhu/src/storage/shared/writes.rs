@@ -334,6 +334,16 @@ fn push_unit_subtree(qb: &mut QueryBuilder<Db>, path_prefix: &str) {
 /// Orders holding an assignment that matches `filter` (a unit's work queue).
 fn push_assignment_filter(qb: &mut QueryBuilder<Db>, filter: &super::AssignmentFilter, now: i64) {
     qb.push(" AND orders.id IN (SELECT q.order_id FROM assignments q WHERE 1 = 1");
+    push_assignment_conditions(qb, filter, now);
+    qb.push(")");
+}
+
+/// The conditions of `filter` on the assignment `q`, each starting with ` AND `.
+fn push_assignment_conditions(
+    qb: &mut QueryBuilder<Db>,
+    filter: &super::AssignmentFilter,
+    now: i64,
+) {
     if let Some(unit_id) = filter.unit_id {
         qb.push(" AND q.unit_id = ").push_bind(unit_id);
     }
@@ -385,7 +395,6 @@ fn push_assignment_filter(qb: &mut QueryBuilder<Db>, filter: &super::AssignmentF
                 .push(" * (q.handle_deadline_at - q.handle_start_at)");
         }
     }
-    qb.push(")");
 }
 
 /// A share in `[0, 1]` (NaN: 0) in parts per million.

@@ -131,12 +131,17 @@ struct RowContext {
 }
 
 impl RowContext {
+    /// What the rows of `queue` need: unit names and the units below for 待转派 and 待审核,
+    /// the dispatch planner for 待转派; nothing for the other queues.
     async fn load(app: &App, session: &WebSession, queue: UnitQueue) -> Result<Self, WebError> {
-        let refs = app.reference_data().await?;
-        let planner = if queue == UnitQueue::Redispatch {
-            Some(app.dispatch_planner().await?)
-        } else {
-            None
+        let (refs, planner) = match queue {
+            UnitQueue::Redispatch => {
+                let (refs, planner) =
+                    tokio::try_join!(app.reference_data(), app.dispatch_planner())?;
+                (refs, Some(planner))
+            }
+            UnitQueue::Review => (app.reference_data().await?, None),
+            _ => (ReferenceData::default(), None),
         };
         Ok(Self::new(app, session, refs, planner))
     }
