@@ -4,6 +4,7 @@
 //! data, so every order's history is real. Deterministic: the same seed gives the same city.
 
 mod categories;
+pub mod knowledge_data;
 mod orders;
 mod stories;
 mod stories_public;
