@@ -78,7 +78,8 @@ pub enum UnitQueue {
     Handling,
     /// 协办: open co-handling assignments.
     Co,
-    /// 待审核: replies from the sub-centre's subtree waiting for its review.
+    /// 待审核: replies of the units the sub-centre passed orders down to (转派), waiting for its
+    /// review.
     Review,
     /// 即将超期: the unit's pending work with a yellow handle deadline.
     Yellow,
