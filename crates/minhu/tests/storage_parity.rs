@@ -36,11 +36,18 @@ const TABLES: &[&str] = &[
     "order_attachments",
     "order_history",
     "order_number_sequences",
+    "order_search",
     "orders",
     "policy_rules",
     "units",
     "users",
 ];
+
+/// The search index's own structures, which differ by design: SQLite's FTS5 table (and its
+/// shadow tables) and PostgreSQL's generated `tsvector` columns. Both follow `order_search`.
+fn is_backend_index(table: &str, column: &str) -> bool {
+    table.starts_with("order_fts") || table.starts_with("knowledge_fts") || column.ends_with("_tsv")
+}
 
 async fn sqlite_columns(url: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
@@ -54,10 +61,13 @@ async fn sqlite_columns(url: &str) -> BTreeMap<String, BTreeSet<String>> {
     .unwrap();
     let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in rows {
-        tables
-            .entry(row.get::<String, _>("table_name"))
-            .or_default()
-            .insert(row.get::<String, _>("column_name"));
+        let (table, column) = (
+            row.get::<String, _>("table_name"),
+            row.get::<String, _>("column_name"),
+        );
+        if !is_backend_index(&table, &column) {
+            tables.entry(table).or_default().insert(column);
+        }
     }
     tables
 }
@@ -74,10 +84,13 @@ async fn postgres_columns(url: &str) -> BTreeMap<String, BTreeSet<String>> {
     .unwrap();
     let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in rows {
-        tables
-            .entry(row.get::<String, _>("table_name"))
-            .or_default()
-            .insert(row.get::<String, _>("column_name"));
+        let (table, column) = (
+            row.get::<String, _>("table_name"),
+            row.get::<String, _>("column_name"),
+        );
+        if !is_backend_index(&table, &column) {
+            tables.entry(table).or_default().insert(column);
+        }
     }
     tables
 }

@@ -9,6 +9,7 @@
 mod attachments;
 mod postgres;
 mod records;
+pub mod search;
 mod sqlite;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use minhu_domain::{
 pub use attachments::{Attachment, AttachmentFile, NewAttachment};
 pub use postgres::PgStore;
 pub use records::*;
+pub use search::{OrderSearchDocument, ReindexProgress, TextFilter};
 pub use sqlite::SqliteStore;
 
 /// Why a storage call failed.
@@ -228,6 +230,26 @@ pub trait Store: Send + Sync + 'static {
         filters: &[AssignmentFilter],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<i64>>;
+
+    // Search
+    // ---- full-text search (全文检索) and repeats (重复件) ----
+    /// (Re)indexes up to `limit` orders with ids above `after_id`, in id order: all of them, or
+    /// with `only_missing` only those without a search document (after an upgrade, or after the
+    /// index was deleted). Cuts the texts before taking the write lock.
+    async fn reindex_orders(
+        &self,
+        after_id: i64,
+        limit: i64,
+        only_missing: bool,
+    ) -> StoreResult<ReindexProgress>;
+    /// Deletes every order's search document (`minhu reindex` rebuilds them).
+    async fn clear_order_search(&self) -> StoreResult<u64>;
+    /// How many orders there are, and how many have a search document.
+    async fn search_coverage(&self) -> StoreResult<(i64, i64)>;
+    /// Open orders near a new request, for repeat detection: registered since `query.since`, in
+    /// the state list, in the street (or, without one, the district), newest first, at most
+    /// `query.limit`, each with its similarity words.
+    async fn repeat_candidates(&self, query: &RepeatQuery) -> StoreResult<Vec<RepeatCandidate>>;
 }
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`), creating an SQLite file

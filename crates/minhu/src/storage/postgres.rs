@@ -24,6 +24,32 @@ include!("shared/rows.rs");
 include!("shared/writes.rs");
 include!("shared/operations.rs");
 include!("shared/attachments.rs");
+include!("shared/search.rs");
+
+/// Joins an order list to the `tsvector` match of `text`, its relevance as `s.search_score`
+/// (`ts_rank` with the weights the generated columns carry: title A, caller B, body D). Units
+/// match `text_tsv`, which has no caller name.
+fn push_text_join(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
+    if text.include_caller {
+        qb.push(
+            " JOIN (SELECT d.order_id AS search_id, ts_rank(d.full_tsv, q) AS search_score \
+             FROM order_search d, to_tsquery('simple', ",
+        );
+        qb.push_bind(text.tsquery());
+        qb.push(") q WHERE d.full_tsv @@ q) s ON s.search_id = orders.id");
+    } else {
+        qb.push(
+            " JOIN (SELECT d.order_id AS search_id, ts_rank(d.text_tsv, q) AS search_score \
+             FROM order_search d, to_tsquery('simple', ",
+        );
+        qb.push_bind(text.tsquery());
+        qb.push(") q WHERE d.text_tsv @@ q) s ON s.search_id = orders.id");
+    }
+}
+
+/// The order of a text search: most relevant first, then newest.
+const TEXT_RANK_ORDER: &str =
+    " ORDER BY s.search_score DESC, orders.created_at DESC, orders.id DESC LIMIT ";
 
 /// How many connections one app node keeps at most.
 const MAX_CONNECTIONS: u32 = 16;

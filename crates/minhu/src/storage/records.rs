@@ -220,6 +220,8 @@ pub struct OrderFilter {
     pub assignment: Option<AssignmentFilter>,
     /// Oldest first (work queues) instead of newest first.
     pub oldest_first: bool,
+    /// Words that must occur (`?q=`); the list is then ranked by relevance.
+    pub text: Option<super::TextFilter>,
 }
 
 /// Which assignments an order must hold to be listed; all optional, combined with AND. A unit's
@@ -304,4 +306,25 @@ pub struct NewAnnouncement {
     pub body: String,
     pub published_at: DateTime<Utc>,
     pub created_by: Option<i64>,
+}
+
+/// Where to look for repeats of a new request (重复件).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepeatQuery {
+    pub street_id: Option<i64>,
+    /// Used when there is no street.
+    pub district_id: Option<i64>,
+    pub since: DateTime<Utc>,
+    pub states: Vec<OrderState>,
+    /// The order itself, when it is already registered.
+    pub exclude_order_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// An open order near a new request, with the words its similarity is judged on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepeatCandidate {
+    pub item: OrderListItem,
+    /// Space-separated similarity words (see [`super::OrderSearchDocument`]).
+    pub similarity_words: String,
 }

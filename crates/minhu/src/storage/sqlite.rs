@@ -28,6 +28,22 @@ include!("shared/rows.rs");
 include!("shared/writes.rs");
 include!("shared/operations.rs");
 include!("shared/attachments.rs");
+include!("shared/search.rs");
+
+/// Joins an order list to the FTS5 match of `text`, its relevance as `s.search_score`: BM25
+/// with the title weighing 4, the caller's name 2 and the body 1 (lower is better).
+fn push_text_join(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
+    qb.push(
+        " JOIN (SELECT rowid AS search_id, bm25(order_fts, 4.0, 1.0, 2.0) AS search_score \
+         FROM order_fts WHERE order_fts MATCH ",
+    );
+    qb.push_bind(text.fts5_match());
+    qb.push(") s ON s.search_id = orders.id");
+}
+
+/// The order of a text search: most relevant first, then newest.
+const TEXT_RANK_ORDER: &str =
+    " ORDER BY s.search_score ASC, orders.created_at DESC, orders.id DESC LIMIT ";
 
 /// How many connections serve reads.
 const READ_CONNECTIONS: u32 = 4;

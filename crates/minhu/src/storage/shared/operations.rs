@@ -562,6 +562,9 @@ impl Store for BackendStore {
         events: &[HistoryEvent],
         local_date: NaiveDate,
     ) -> StoreResult<Order> {
+        // Cut the texts before taking the write lock; the number, known only inside, is added
+        // there (it is one term).
+        let mut doc = order_document(minhu_text::segmenter(), order, []);
         let mut tx = begin_write(&self.write).await?;
         // The upsert takes the day's row lock: concurrent registrations (also from other app
         // nodes on one PostgreSQL) queue here, so numbers are unique and without gaps.
@@ -588,6 +591,8 @@ impl Store for BackendStore {
             .await
             .map_err(|err| classify(err, "number", "category_id"))?;
         insert_events(&mut tx, id, events).await?;
+        doc.title_terms = format!("{number} {}", doc.title_terms);
+        write_order_search(&mut tx, id, &doc).await?;
         let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -690,7 +695,11 @@ impl Store for BackendStore {
         };
         let now = ms(filter.now.unwrap_or_else(Utc::now));
 
-        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM orders WHERE 1 = 1");
+        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM orders");
+        if let Some(text) = &filter.text {
+            push_text_join(&mut count, text);
+        }
+        count.push(" WHERE 1 = 1");
         push_order_filters(
             &mut count,
             filter,
@@ -708,7 +717,11 @@ impl Store for BackendStore {
             });
         }
 
-        let mut select = QueryBuilder::<Db>::new("SELECT orders.* FROM orders WHERE 1 = 1");
+        let mut select = QueryBuilder::<Db>::new("SELECT orders.* FROM orders");
+        if let Some(text) = &filter.text {
+            push_text_join(&mut select, text);
+        }
+        select.push(" WHERE 1 = 1");
         push_order_filters(
             &mut select,
             filter,
@@ -718,7 +731,9 @@ impl Store for BackendStore {
             now,
         );
         select
-            .push(if filter.oldest_first {
+            .push(if filter.text.is_some() {
+                TEXT_RANK_ORDER
+            } else if filter.oldest_first {
                 " ORDER BY orders.created_at ASC, orders.id ASC LIMIT "
             } else {
                 " ORDER BY orders.created_at DESC, orders.id DESC LIMIT "
@@ -845,6 +860,31 @@ impl Store for BackendStore {
         attachments: &[NewAttachment],
     ) -> StoreResult<OrderAggregate> {
         let order = &transition.order;
+        // A reply or answer changes what the order is found by: cut the new texts before taking
+        // the write lock. The other assignments' replies are read as committed; if anything
+        // committed on this order since, the version check below refuses the transition.
+        let doc = if transition_touches_text(transition) {
+            let mut replies: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, reply FROM assignments WHERE order_id = $1 AND reply IS NOT NULL \
+                 ORDER BY id",
+            )
+            .bind(order.id)
+            .fetch_all(&self.read)
+            .await?;
+            for changed in &transition.assignments {
+                replies.retain(|(id, _)| *id != changed.id || changed.id == 0);
+                if let Some(reply) = &changed.reply {
+                    replies.push((changed.id, reply.clone()));
+                }
+            }
+            Some(order_document(
+                minhu_text::segmenter(),
+                order,
+                replies.iter().map(|(_, text)| text.as_str()),
+            ))
+        } else {
+            None
+        };
         let mut tx = begin_write(&self.write).await?;
 
         let mut values = Values::new();
@@ -898,6 +938,9 @@ impl Store for BackendStore {
             }
         }
 
+        if let Some(doc) = &doc {
+            write_order_search(&mut tx, order.id, doc).await?;
+        }
         let event_ids = insert_events(&mut tx, order.id, &transition.events).await?;
         if !attachments.is_empty() {
             // The files belong to the action's own event, the transition's first.
@@ -982,6 +1025,78 @@ impl Store for BackendStore {
             .map(|i| {
                 row.try_get::<i64, _>(i)
                     .map_err(|err| StoreError::Database(anyhow!("reading count {i}: {err}")))
+            })
+            .collect()
+    }
+
+    // ---- search ----
+
+    async fn reindex_orders(
+        &self,
+        after_id: i64,
+        limit: i64,
+        only_missing: bool,
+    ) -> StoreResult<ReindexProgress> {
+        reindex_orders_batch(&self.write, after_id, limit, only_missing).await
+    }
+
+    async fn clear_order_search(&self) -> StoreResult<u64> {
+        let mut tx = begin_write(&self.write).await?;
+        let done = sqlx::query("DELETE FROM order_search")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn search_coverage(&self) -> StoreResult<(i64, i64)> {
+        let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+            .fetch_one(&self.read)
+            .await?;
+        let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_search")
+            .fetch_one(&self.read)
+            .await?;
+        Ok((orders, indexed))
+    }
+
+    async fn repeat_candidates(&self, query: &RepeatQuery) -> StoreResult<Vec<RepeatCandidate>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT orders.*, s.similarity_words AS similarity_words FROM orders \
+             JOIN order_search s ON s.order_id = orders.id WHERE orders.created_at >= ",
+        );
+        qb.push_bind(ms(query.since));
+        match (query.street_id, query.district_id) {
+            (Some(street), _) => {
+                qb.push(" AND orders.street_id = ").push_bind(street);
+            }
+            (None, Some(district)) => {
+                qb.push(" AND orders.district_id = ").push_bind(district);
+            }
+            (None, None) => {}
+        }
+        if !query.states.is_empty() {
+            qb.push(" AND orders.state IN (");
+            let mut list = qb.separated(", ");
+            for state in &query.states {
+                list.push_bind(state.as_str());
+            }
+            qb.push(")");
+        }
+        if let Some(id) = query.exclude_order_id {
+            qb.push(" AND orders.id <> ").push_bind(id);
+        }
+        qb.push(" ORDER BY orders.created_at DESC, orders.id DESC LIMIT ")
+            .push_bind(query.limit.max(0));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RepeatCandidate {
+                    item: OrderListItem {
+                        order: order_from_row(row)?,
+                        lead_unit_id: col(row, "lead_unit_id")?,
+                    },
+                    similarity_words: col(row, "similarity_words")?,
+                })
             })
             .collect()
     }

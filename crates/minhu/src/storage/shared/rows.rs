@@ -39,7 +39,8 @@ use super::{
     Announcement, AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry,
     LoginFailureCounts, NewAnnouncement, NewAuditEntry, NewCatalogueEntry, NewCategory,
     NewPolicyRule, NewToken, NewUnit, NewUser, OrderFilter, OrderListItem, OrderPage, PageRequest,
-    Scope, Store, StoreError, StoreResult, UnitPatch, User, UserPatch, format_roles, parse_roles,
+    RepeatCandidate, RepeatQuery, Scope, Store, StoreError, StoreResult, UnitPatch, User,
+    UserPatch, format_roles, parse_roles,
 };
 
 /// A transaction on this backend.

@@ -1,0 +1,91 @@
+//! Full-text search of orders: the search document the store writes next to each order (in the
+//! same transaction, so an order is findable as soon as the request that saved it returns), and
+//! the text filter of an order list. The words come from [`minhu_text`]; the SQL that stores and
+//! matches them is in `shared/search.rs` and, where the backends differ, in `sqlite.rs` and
+//! `postgres.rs`.
+
+use minhu_domain::Order;
+use minhu_text::{FieldTerms, SearchQuery, Segmenter};
+
+/// The words of one order, as stored in `order_search`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderSearchDocument {
+    /// Number and title.
+    pub title_terms: String,
+    /// Content, address and every reply.
+    pub body_terms: String,
+    /// The caller's name and enterprise (centre roles only search these).
+    pub caller_terms: String,
+    /// Title and content words without fillers, for repeat detection.
+    pub similarity_words: String,
+}
+
+/// The search document of `order` whose replies (the order's answer and the assignments'
+/// replies) are `replies`.
+pub fn order_document<'a>(
+    segmenter: &Segmenter,
+    order: &'a Order,
+    replies: impl IntoIterator<Item = &'a str>,
+) -> OrderSearchDocument {
+    let title = FieldTerms::of(segmenter, [order.number.as_str(), order.title.as_str()]);
+    // The reviewed answer is usually also a unit's reply: index each text once.
+    let mut body_texts: Vec<&str> = vec![order.content.as_str(), order.location.address.as_str()];
+    for text in order.reply.as_deref().into_iter().chain(replies) {
+        if !text.is_empty() && !body_texts.contains(&text) {
+            body_texts.push(text);
+        }
+    }
+    let body = FieldTerms::of(segmenter, body_texts);
+    let caller = FieldTerms::of(
+        segmenter,
+        order
+            .citizen
+            .name
+            .as_deref()
+            .into_iter()
+            .chain(order.citizen.enterprise_name.as_deref()),
+    );
+    let mut similarity = segmenter.content_words(&order.title);
+    similarity.extend(segmenter.content_words(&order.content));
+    OrderSearchDocument {
+        title_terms: title.fts_text(),
+        body_terms: body.fts_text(),
+        caller_terms: caller.fts_text(),
+        similarity_words: similarity.join(" "),
+    }
+}
+
+/// The text filter of an order list (`?q=`): every word of the query must occur; results are
+/// ranked by relevance (title words weigh most).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFilter {
+    pub query: SearchQuery,
+    /// Whether the caller's name is searched too (centre roles; never for units, who see it
+    /// masked).
+    pub include_caller: bool,
+}
+
+impl TextFilter {
+    /// The FTS5 MATCH expression.
+    pub fn fts5_match(&self) -> String {
+        if self.include_caller {
+            self.query.fts5_match(None)
+        } else {
+            self.query.fts5_match(Some(&["title_terms", "body_terms"]))
+        }
+    }
+
+    /// The `tsquery` text for `to_tsquery('simple', …)`.
+    pub fn tsquery(&self) -> String {
+        self.query.tsquery_literal()
+    }
+}
+
+/// A batch of a rebuild: how far it got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReindexProgress {
+    /// Orders (re)indexed by this batch.
+    pub indexed: u64,
+    /// The highest order id of the batch (the next batch starts after it); `None` when done.
+    pub last_id: Option<i64>,
+}

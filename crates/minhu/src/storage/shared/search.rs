@@ -1,0 +1,102 @@
+// Part of the shared storage code (see rows.rs for how these files are compiled): the search
+// documents of orders in `order_search`. Each is written in the transaction that writes the
+// order, so the index never lags behind an acknowledged order and survives a crash with it. The
+// backend's own index (FTS5 through triggers, or PostgreSQL's generated tsvectors) follows the
+// row.
+
+use super::search::{OrderSearchDocument, ReindexProgress, order_document};
+
+/// Writes (or replaces) the search document of order `order_id`.
+async fn write_order_search(
+    tx: &mut Tx,
+    order_id: i64,
+    doc: &OrderSearchDocument,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO order_search \
+         (order_id, title_terms, body_terms, caller_terms, similarity_words) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (order_id) DO UPDATE SET title_terms = excluded.title_terms, \
+         body_terms = excluded.body_terms, caller_terms = excluded.caller_terms, \
+         similarity_words = excluded.similarity_words",
+    )
+    .bind(order_id)
+    .bind(doc.title_terms.as_str())
+    .bind(doc.body_terms.as_str())
+    .bind(doc.caller_terms.as_str())
+    .bind(doc.similarity_words.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether a transition may have changed the indexed texts: a reply or an answer was written.
+fn transition_touches_text(transition: &Transition) -> bool {
+    transition.order.reply.is_some() || transition.assignments.iter().any(|a| a.reply.is_some())
+}
+
+/// (Re)indexes up to `limit` orders with ids above `after_id` (all of them when `only_missing`
+/// is false, else only those without a search document), in one transaction.
+async fn reindex_orders_batch(
+    write: &Pool,
+    after_id: i64,
+    limit: i64,
+    only_missing: bool,
+) -> StoreResult<ReindexProgress> {
+    let sql = if only_missing {
+        "SELECT o.* FROM orders o WHERE o.id > $1 \
+         AND NOT EXISTS (SELECT 1 FROM order_search s WHERE s.order_id = o.id) \
+         ORDER BY o.id LIMIT $2"
+    } else {
+        "SELECT o.* FROM orders o WHERE o.id > $1 ORDER BY o.id LIMIT $2"
+    };
+    // Read and cut the texts before taking the write lock: segmentation is the slow part.
+    let rows = sqlx::query(sql)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(write)
+        .await?;
+    let orders = rows
+        .iter()
+        .map(order_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let Some(last) = orders.last().map(|o| o.id) else {
+        return Ok(ReindexProgress::default());
+    };
+    let first = orders.first().map_or(last, |o| o.id);
+    let reply_rows = sqlx::query(
+        "SELECT order_id, reply FROM assignments \
+         WHERE order_id >= $1 AND order_id <= $2 AND reply IS NOT NULL ORDER BY order_id, id",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(write)
+    .await?;
+    let mut replies: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for row in &reply_rows {
+        replies
+            .entry(col::<i64>(row, "order_id")?)
+            .or_default()
+            .push(col::<String>(row, "reply")?);
+    }
+    let segmenter = minhu_text::segmenter();
+    let docs: Vec<(i64, OrderSearchDocument)> = orders
+        .iter()
+        .map(|order| {
+            let order_replies = replies.get(&order.id).map(Vec::as_slice).unwrap_or(&[]);
+            (
+                order.id,
+                order_document(segmenter, order, order_replies.iter().map(String::as_str)),
+            )
+        })
+        .collect();
+    let mut tx = begin_write(write).await?;
+    for (id, doc) in &docs {
+        write_order_search(&mut tx, *id, doc).await?;
+    }
+    tx.commit().await?;
+    Ok(ReindexProgress {
+        indexed: docs.len() as u64,
+        last_id: Some(last),
+    })
+}

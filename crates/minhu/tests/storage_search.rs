@@ -1,0 +1,326 @@
+//! Chinese full-text search of orders in the store, on every backend: the hard two-character words,
+//! ranking, scope, the caller's name for centre roles only, findability right after a save and
+//! after a reply, rebuilding after the index was deleted, and the repeat candidates.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "support/db.rs"]
+mod db;
+
+#[allow(dead_code)]
+#[path = "support/builders.rs"]
+mod builders;
+
+use minhu::storage::{OrderFilter, RepeatQuery, Scope, Store, TextFilter};
+use minhu_domain::{Order, OrderState};
+use minhu_text::{SearchQuery, segmenter};
+
+use builders::{Org, at, day, dispatch_transition, lamp_order, page, register, seed_org};
+
+fn text(query: &str, include_caller: bool) -> OrderFilter {
+    OrderFilter {
+        text: Some(TextFilter {
+            query: SearchQuery::parse(segmenter(), query).expect("a searchable query"),
+            include_caller,
+        }),
+        ..OrderFilter::default()
+    }
+}
+
+async fn found(store: &dyn Store, filter: &OrderFilter, scope: &Scope) -> Vec<String> {
+    let page = store
+        .list_orders(filter, scope, &page(50, 0))
+        .await
+        .unwrap();
+    assert_eq!(page.total as usize, page.orders.len());
+    page.orders.into_iter().map(|i| i.order.title).collect()
+}
+
+fn draft(org: &Org, title: &str, content: &str, hour: u32) -> Order {
+    let mut order = lamp_order(org);
+    order.title = title.to_owned();
+    order.content = content.to_owned();
+    order.created_at = at(&format!("2026-11-28T{hour:02}:00:00Z"));
+    order.updated_at = order.created_at;
+    order
+}
+
+/// Registers the test's orders; returns them in order.
+async fn seed(store: &dyn Store, org: &Org) -> Vec<Order> {
+    let texts = [
+        (
+            "幸福路路灯不亮",
+            "幸福路东段三盏路灯晚上不亮，行人看不清路。",
+        ),
+        (
+            "小区井盖缺失",
+            "锦绣花园北门井盖丢失，路灯旁边有个大坑，很危险。",
+        ),
+        (
+            "夜间施工噪音扰民",
+            "工地晚上十一点后还在施工，噪音很大影响休息。",
+        ),
+        (
+            "青石街道停水",
+            "青石街道幸福里3号楼停水两天了，没有任何通知。",
+        ),
+        ("咨询公积金提取", "想问一下租房提取公积金需要什么材料。"),
+    ];
+    let mut orders = Vec::new();
+    for (i, (title, content)) in texts.iter().enumerate() {
+        let mut d = draft(org, title, content, 1 + i as u32);
+        d.citizen.name = Some(format!("王{}", ["一", "二", "三", "四", "五"][i]));
+        orders.push(register(store, &d, org, day("2026-11-28")).await);
+    }
+    orders
+}
+
+#[tokio::test]
+async fn hard_words_are_found_and_title_hits_rank_first() {
+    for db in db::all_backends().await {
+        let store: &dyn Store = db.store.as_ref();
+        let backend = db.backend.name();
+        let org = seed_org(store).await;
+        seed(store, &org).await;
+        let all = Scope::All;
+        assert_eq!(
+            found(store, &text("井盖", false), &all).await,
+            vec!["小区井盖缺失"],
+            "{backend}"
+        );
+        assert_eq!(
+            found(store, &text("噪音", false), &all).await,
+            vec!["夜间施工噪音扰民"],
+            "{backend}"
+        );
+        assert_eq!(
+            found(store, &text("停水", false), &all).await,
+            vec!["青石街道停水"],
+            "{backend}"
+        );
+        // 路灯 is in the title of one order and the content of another: the title hit first.
+        assert_eq!(
+            found(store, &text("路灯", false), &all).await,
+            vec!["幸福路路灯不亮", "小区井盖缺失"],
+            "{backend}"
+        );
+        // Every word must occur.
+        assert_eq!(
+            found(store, &text("路灯 井盖", false), &all).await,
+            vec!["小区井盖缺失"],
+            "{backend}"
+        );
+        assert_eq!(
+            found(store, &text("公积金 提取", false), &all).await,
+            vec!["咨询公积金提取"],
+            "{backend}"
+        );
+        assert!(found(store, &text("燃气", false), &all).await.is_empty());
+        // The text combines with the other filters.
+        let mut filter = text("路灯", false);
+        filter.created_from = Some(at("2026-11-28T01:30:00Z"));
+        assert_eq!(
+            found(store, &filter, &all).await,
+            vec!["小区井盖缺失"],
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn numbers_by_prefix_and_caller_names_for_the_centre_only() {
+    for db in db::all_backends().await {
+        let store: &dyn Store = db.store.as_ref();
+        let backend = db.backend.name();
+        let org = seed_org(store).await;
+        let orders = seed(store, &org).await;
+        let all = Scope::All;
+        assert_eq!(
+            found(store, &text(&orders[2].number, false), &all).await,
+            vec!["夜间施工噪音扰民"],
+            "{backend}: the whole number"
+        );
+        assert_eq!(
+            found(store, &text("2026112800000", false), &all)
+                .await
+                .len(),
+            5,
+            "{backend}: a number's beginning"
+        );
+        assert_eq!(
+            found(store, &text("王三", true), &all).await,
+            vec!["夜间施工噪音扰民"],
+            "{backend}: the centre finds the caller by name"
+        );
+        assert!(
+            found(store, &text("王三", false), &all).await.is_empty(),
+            "{backend}: units never search names"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_keeps_to_the_scope() {
+    for db in db::all_backends().await {
+        let store: &dyn Store = db.store.as_ref();
+        let backend = db.backend.name();
+        let org = seed_org(store).await;
+        let orders = seed(store, &org).await;
+        // Only the lamp order is dispatched (to the street, with the bureau as co unit).
+        store
+            .save_transition(1, &dispatch_transition(&orders[0], &org))
+            .await
+            .unwrap();
+        let street = Scope::UnitSubtree {
+            path_prefix: org.street.path.clone(),
+        };
+        assert_eq!(
+            found(store, &text("路灯", false), &street).await,
+            vec!["幸福路路灯不亮"],
+            "{backend}: the street sees its order only"
+        );
+        let idle = Scope::UnitSubtree {
+            path_prefix: org.idle.path.clone(),
+        };
+        assert!(found(store, &text("路灯", false), &idle).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn found_right_after_saving_and_after_a_reply() {
+    for db in db::all_backends().await {
+        let store: &dyn Store = db.store.as_ref();
+        let backend = db.backend.name();
+        let org = seed_org(store).await;
+        let orders = seed(store, &org).await;
+        let all = Scope::All;
+        // The registering call has returned: the order is found by its words at once.
+        let o = register(
+            store,
+            &draft(&org, "燃气味很重", "楼道里燃气味很重，怀疑漏气。", 9),
+            &org,
+            day("2026-11-28"),
+        )
+        .await;
+        assert_eq!(
+            found(store, &text("燃气", false), &all).await,
+            vec!["燃气味很重"],
+            "{backend}"
+        );
+        // A reply's words are found once the reply is saved.
+        let dispatched = store
+            .save_transition(1, &dispatch_transition(&orders[0], &org))
+            .await
+            .unwrap();
+        let mut replied = dispatched.order.clone();
+        replied.updated_at = at("2026-11-29T02:00:00Z");
+        let mut lead = dispatched.assignments[0].clone();
+        lead.reply = Some("已更换灯泡和镇流器，路灯恢复照明。".to_owned());
+        lead.replied_at = Some(replied.updated_at);
+        let mut reply_event = builders::event(
+            "reply",
+            replied.updated_at,
+            Some(OrderState::Dispatched),
+            OrderState::Dispatched,
+            org.handler.id,
+            org.street.id,
+        );
+        reply_event.unit_id = Some(org.street.id);
+        store
+            .save_transition(
+                2,
+                &minhu_domain::Transition {
+                    order: replied,
+                    assignments: vec![lead],
+                    events: vec![reply_event],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            found(store, &text("镇流器", false), &all).await,
+            vec!["幸福路路灯不亮"],
+            "{backend}"
+        );
+        assert!(o.id > 0);
+    }
+}
+
+#[tokio::test]
+async fn the_index_is_rebuilt_after_it_was_deleted() {
+    for db in db::all_backends().await {
+        let store: &dyn Store = db.store.as_ref();
+        let backend = db.backend.name();
+        let org = seed_org(store).await;
+        seed(store, &org).await;
+        let all = Scope::All;
+        assert_eq!(store.search_coverage().await.unwrap(), (5, 5));
+        assert_eq!(store.clear_order_search().await.unwrap(), 5);
+        assert!(found(store, &text("井盖", false), &all).await.is_empty());
+        assert_eq!(store.search_coverage().await.unwrap(), (5, 0));
+        // Batches of two, only the missing ones, as `minhu reindex` and start-up do.
+        let mut after = 0;
+        let mut total = 0;
+        loop {
+            let progress = store.reindex_orders(after, 2, true).await.unwrap();
+            let Some(last) = progress.last_id else { break };
+            assert!(progress.indexed <= 2);
+            total += progress.indexed;
+            after = last;
+        }
+        assert_eq!(total, 5, "{backend}");
+        assert_eq!(store.search_coverage().await.unwrap(), (5, 5));
+        assert_eq!(
+            found(store, &text("井盖", false), &all).await,
+            vec!["小区井盖缺失"],
+            "{backend}"
+        );
+        // A full rebuild replaces every document and still finds the same.
+        let progress = store.reindex_orders(0, 100, false).await.unwrap();
+        assert_eq!(progress.indexed, 5);
+        assert_eq!(
+            found(store, &text("路灯", false), &all).await,
+            vec!["幸福路路灯不亮", "小区井盖缺失"],
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn repeat_candidates_are_open_orders_of_the_street_in_the_window() {
+    for db in db::all_backends().await {
+        let store: &dyn Store = db.store.as_ref();
+        let backend = db.backend.name();
+        let org = seed_org(store).await;
+        let orders = seed(store, &org).await;
+        let mut elsewhere = draft(&org, "别处路灯不亮", "路灯不亮", 8);
+        elsewhere.location.street_id = None;
+        register(store, &elsewhere, &org, day("2026-11-28")).await;
+        let query = RepeatQuery {
+            street_id: Some(org.street.id),
+            district_id: Some(org.district.id),
+            since: at("2026-11-28T02:00:00Z"),
+            states: vec![OrderState::Registered],
+            exclude_order_id: Some(orders[4].id),
+            limit: 10,
+        };
+        let candidates = store.repeat_candidates(&query).await.unwrap();
+        let titles: Vec<&str> = candidates
+            .iter()
+            .map(|c| c.item.order.title.as_str())
+            .collect();
+        assert_eq!(
+            titles,
+            vec!["青石街道停水", "夜间施工噪音扰民", "小区井盖缺失"],
+            "{backend}: newest first, in the window, without the order itself or other streets"
+        );
+        assert!(
+            candidates[2]
+                .similarity_words
+                .split(' ')
+                .any(|w| w == "井盖"),
+            "{backend}: {}",
+            candidates[2].similarity_words
+        );
+    }
+}
