@@ -30,6 +30,9 @@ pub struct RepeatEvidence {
     /// The words both hold, weightiest first.
     pub shared_words: Vec<String>,
     pub same_community: bool,
+    /// Both have a community and they differ: the same kind of matter somewhere else (the
+    /// lamps of another estate) is another matter.
+    pub different_community: bool,
     pub same_street: bool,
     pub same_category: bool,
     /// Same parent category (e.g. both under 供水) but not the same leaf.
@@ -53,6 +56,8 @@ const STREET_WEIGHT: f64 = 0.08;
 const CATEGORY_WEIGHT: f64 = 0.2;
 const SIBLING_CATEGORY_WEIGHT: f64 = 0.08;
 const CALLER_WEIGHT: f64 = 0.05;
+/// Taken off when the communities differ.
+const OTHER_COMMUNITY_PENALTY: f64 = 0.4;
 /// How many shared words a reason names.
 const REASON_WORDS: usize = 5;
 
@@ -78,7 +83,12 @@ pub fn score(evidence: &RepeatEvidence) -> RepeatScore {
     } else {
         0.0
     };
-    let score = (TEXT_WEIGHT * text + place + category + caller).clamp(0.0, 1.0);
+    let penalty = if evidence.different_community && !evidence.same_community {
+        OTHER_COMMUNITY_PENALTY
+    } else {
+        0.0
+    };
+    let score = (TEXT_WEIGHT * text + place + category + caller - penalty).clamp(0.0, 1.0);
 
     let mut reasons = Vec::new();
     if text > 0.0 {
@@ -101,7 +111,13 @@ pub fn score(evidence: &RepeatEvidence) -> RepeatScore {
     if evidence.same_community {
         reasons.push("同一社区".to_owned());
     } else if evidence.same_street {
-        reasons.push("同一街道".to_owned());
+        reasons.push(if evidence.different_community {
+            "同一街道的另一社区".to_owned()
+        } else {
+            "同一街道".to_owned()
+        });
+    } else if evidence.different_community {
+        reasons.push("不同社区".to_owned());
     }
     if evidence.same_category {
         reasons.push("同一类别".to_owned());
@@ -123,6 +139,7 @@ mod tests {
             text_similarity: text,
             shared_words: vec!["路灯".into(), "不亮".into()],
             same_community: false,
+            different_community: false,
             same_street: false,
             same_category: false,
             sibling_category: false,
@@ -149,6 +166,7 @@ mod tests {
     fn scores_stay_between_zero_and_one() {
         let all = RepeatEvidence {
             same_community: true,
+            different_community: false,
             same_street: true,
             same_category: true,
             sibling_category: true,
@@ -158,5 +176,24 @@ mod tests {
         assert!((score(&all).score - 1.0).abs() < 1e-9);
         assert!(score(&evidence(-1.0)).score.abs() < 1e-9);
         assert!(score(&evidence(0.0)).reasons.is_empty());
+    }
+
+    #[test]
+    fn another_community_counts_against() {
+        let here = RepeatEvidence {
+            same_street: true,
+            same_category: true,
+            ..evidence(0.7)
+        };
+        let elsewhere = RepeatEvidence {
+            different_community: true,
+            ..here.clone()
+        };
+        assert!(score(&elsewhere).score + 0.25 < score(&here).score);
+        assert!(
+            score(&elsewhere)
+                .reasons
+                .contains(&"同一街道的另一社区".to_owned())
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! (`data/domain-words.txt`), text normalisation, and the two ways of cutting text — for the index
 //! (search mode: whole words and the dictionary words inside them) and for queries (exact mode).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use jieba_rs::Jieba;
@@ -11,6 +11,7 @@ use unicode_normalization::UnicodeNormalization;
 const DOMAIN_WORDS: &str = include_str!("../data/domain-words.txt");
 const STOPWORDS: &str = include_str!("../data/stopwords.txt");
 const FILLERS: &str = include_str!("../data/fillers.txt");
+const SYNONYMS: &str = include_str!("../data/synonyms.txt");
 
 /// The words of one of the data lists (whitespace separated, `#` comments).
 fn list_words(list: &'static str) -> impl Iterator<Item = &'static str> {
@@ -29,6 +30,8 @@ pub struct Segmenter {
     domain: HashSet<&'static str>,
     stopwords: HashSet<&'static str>,
     fillers: HashSet<&'static str>,
+    /// Variant → canonical word, for similarity.
+    synonyms: HashMap<&'static str, &'static str>,
 }
 
 impl std::fmt::Debug for Segmenter {
@@ -71,6 +74,16 @@ impl Segmenter {
             domain,
             stopwords: list_words(STOPWORDS).collect(),
             fillers: list_words(FILLERS).collect(),
+            synonyms: SYNONYMS
+                .lines()
+                .filter(|line| !line.trim_start().starts_with('#'))
+                .filter_map(|line| {
+                    let mut words = line.split_whitespace();
+                    let canonical = words.next()?;
+                    Some(words.map(move |variant| (variant, canonical)))
+                })
+                .flatten()
+                .collect(),
         }
     }
 
@@ -150,7 +163,8 @@ impl Segmenter {
     }
 
     /// The words of `text` for similarity: the index terms (a long word with the words inside
-    /// it, so `路灯不亮` and `路灯坏了` share `路灯`) without fillers.
+    /// it, so `路灯不亮` and `路灯坏了` share `路灯`) without fillers, synonyms folded into one
+    /// word (`断水` counts as `停水`, see `data/synonyms.txt`).
     pub fn content_words(&self, text: &str) -> Vec<String> {
         let text = normalize(text);
         self.cut_with(|jieba| {
@@ -159,6 +173,10 @@ impl Segmenter {
                 .into_iter()
                 .filter_map(|token| self.keep(token.word))
                 .filter(|term| !self.is_filler(term))
+                .map(|term| match self.synonyms.get(term.as_str()) {
+                    Some(canonical) => (*canonical).to_owned(),
+                    None => term,
+                })
                 .collect()
         })
     }

@@ -41,6 +41,10 @@ pub struct Config {
     /// Mark the web session cookie `Secure` (sent over HTTPS only). Set it when the server is
     /// reached through HTTPS (e.g. behind a TLS-terminating proxy).
     pub cookie_secure: bool,
+    /// Repeat detection (重复件): open orders registered within this many days are compared.
+    pub repeat_window_days: u32,
+    /// Repeat detection: the score (0–1) from which an order is shown as a likely repeat.
+    pub repeat_threshold: f64,
 }
 
 impl Default for Config {
@@ -59,6 +63,8 @@ impl Default for Config {
             login_window_minutes: 15,
             max_body_bytes: 1024 * 1024,
             cookie_secure: false,
+            repeat_window_days: 30,
+            repeat_threshold: 0.5,
         }
     }
 }
@@ -81,6 +87,8 @@ impl fmt::Debug for Config {
             .field("working_hours", &self.working_hours)
             .field("token_ttl_hours", &self.token_ttl_hours)
             .field("cookie_secure", &self.cookie_secure)
+            .field("repeat_window_days", &self.repeat_window_days)
+            .field("repeat_threshold", &self.repeat_threshold)
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +124,12 @@ impl Config {
         self.working_periods()?;
         if !(0.0..=1.0).contains(&self.yellow_share) {
             anyhow::bail!("yellow_share must be between 0 and 1");
+        }
+        if !(0.0..=1.0).contains(&self.repeat_threshold) {
+            anyhow::bail!("repeat_threshold must be between 0 and 1");
+        }
+        if !(1..=365).contains(&self.repeat_window_days) {
+            anyhow::bail!("repeat_window_days must be between 1 and 365");
         }
         if self.token_ttl_hours == 0 {
             anyhow::bail!("token_ttl_hours must be at least 1");
