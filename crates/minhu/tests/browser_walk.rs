@@ -26,6 +26,15 @@ use serde_json::json;
 use support::app::{PASSWORD, TestApp, start};
 use support::db::all_backends;
 
+/// A 1×1 PNG: the photo the lead unit attaches to its reply.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
 /// The text a citizen types that must never run.
 const SCRIPT: &str = "<script>alert(1)</script>";
 
@@ -189,8 +198,25 @@ async fn walk_from_registered(t: &TestApp, b: &Browser, number: &str) {
         "已抢修管道，今日18时恢复供水。",
     )
     .await;
+    // With a photo (附件), chosen through the file input as a person picks a file.
+    let photo_dir = tempfile::tempdir().unwrap();
+    let photo = photo_dir.path().join("repair-photo.png");
+    std::fs::write(&photo, PNG).unwrap();
+    b.wait(&format!("{} input[type=file][name=files]", form("reply")))
+        .await
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    b.js("document.querySelector('#act-reply').scrollIntoView()")
+        .await;
+    b.shot("06b-reply-form-with-file").await;
     submit(b, "reply", "待审核").await;
+    b.wait_text("#order-panel .attachments", "repair-photo.png")
+        .await;
     b.shot("07-replied").await;
+    b.js("document.querySelector('#order-panel .attachments').scrollIntoView()")
+        .await;
+    b.shot("07b-reply-attachment").await;
 
     // 4. The supervisor sends the reply back once.
     open_order(b, "supervisor1", number).await;

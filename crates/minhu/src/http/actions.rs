@@ -96,7 +96,9 @@ action_bodies! {
 }
 
 /// Splits `version` off an action body and reads the rest as the action's fields.
-fn split_version<T: DeserializeOwned>(body: Value) -> Result<(Option<i64>, T), ApiError> {
+pub(crate) fn split_version<T: DeserializeOwned>(
+    body: Value,
+) -> Result<(Option<i64>, T), ApiError> {
     let Value::Object(mut map) = body else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -165,6 +165,10 @@ impl From<AppError> for ApiError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict | AppError::Duplicate { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::File { code, .. } if *code == "file_too_large" => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            AppError::File { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Domain(e) => match e.code() {
                 "forbidden" => StatusCode::FORBIDDEN,
                 "not_found" => StatusCode::NOT_FOUND,

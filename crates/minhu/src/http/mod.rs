@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod error;
@@ -85,20 +86,29 @@ fn api() -> OpenApiRouter<App> {
         .merge(actions::routes())
         .merge(calendar::routes())
         .merge(admin::routes())
+        .merge(attachments::routes())
         .merge(health::routes())
+}
+
+/// The documented routes that take files (附件): served with a body limit of
+/// [`crate::service::attachments::MAX_UPLOAD_BODY_BYTES`] instead of `max_body_bytes`.
+fn upload_api() -> OpenApiRouter<App> {
+    attachments::upload_routes()
 }
 
 /// The OpenAPI 3 document of the API, as served at `/api/v1/openapi.json`.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    api().merge(upload_api()).into_openapi()
 }
 
 /// The whole HTTP application over `app`: the API, the OpenAPI document, health checks, and the
 /// layers (tracing, panic catching, body limit, envelope for bare errors).
 pub fn router(app: App) -> Router {
     let max_body = app.config.max_body_bytes;
-    let (routes, doc) = api().split_for_parts();
+    let (routes, mut doc) = api().split_for_parts();
+    let (uploads, upload_doc) = upload_api().split_for_parts();
+    doc.merge(upload_doc);
     let doc_json = match doc.to_pretty_json() {
         Ok(json) => Bytes::from(json),
         Err(err) => {
@@ -121,16 +131,31 @@ pub fn router(app: App) -> Router {
         .merge(crate::web::routes())
         .fallback(not_found_for_path)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(app);
-    with_layers(routes, max_body)
+        .with_state(app.clone());
+    // The routes that take files get their own, larger body limit; the layers of a router wrap
+    // only the routes it has when they are added, so the two limits do not stack.
+    let uploads = uploads.merge(crate::web::upload_routes()).with_state(app);
+    let uploads = with_body_limit(uploads, crate::service::attachments::MAX_UPLOAD_BODY_BYTES);
+    with_outer_layers(with_body_limit(routes, max_body).merge(uploads))
 }
 
-/// The layers around every route, innermost first: body limits (413), panic catching (500),
-/// the envelope for error responses made outside handlers, request tracing.
+/// The layers around every route: body limits (413), then [`with_outer_layers`].
+#[cfg(test)]
 fn with_layers(router: Router, max_body: usize) -> Router {
+    with_outer_layers(with_body_limit(router, max_body))
+}
+
+/// Refuses request bodies over `max_body` bytes (413) on the routes `router` has.
+fn with_body_limit(router: Router, max_body: usize) -> Router {
     router
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
+}
+
+/// The layers around every route, innermost first: panic catching (500), the envelope for error
+/// responses made outside handlers, request tracing.
+fn with_outer_layers(router: Router) -> Router {
+    router
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::map_response(envelope_bare_errors))
         .layer(TraceLayer::new_for_http())

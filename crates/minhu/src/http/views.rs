@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::service::orders::{CitizenVisibility, OrderDetail, citizen_visibility, warning_of};
-use crate::storage::{HistoryEntry, OrderListItem};
+use crate::storage::{Attachment, HistoryEntry, OrderListItem};
 
 /// The citizen as the caller may see them: in full (centre staff), masked (`138****5678`, units)
 /// or hidden (a confidential order, units): then every personal field is null.
@@ -114,6 +114,8 @@ pub struct OrderListResponse {
     /// The page, from 1.
     pub page: u32,
     pub per_page: u32,
+    /// The words `q` was cut into (what to highlight in the results); empty without `q`.
+    pub query_words: Vec<String>,
 }
 
 /// One unit's part in an order.
@@ -245,6 +247,9 @@ pub struct OrderView {
     pub assignments: Vec<AssignmentView>,
     /// Every action on the order, oldest first.
     pub history: Vec<HistoryEntry>,
+    /// The files that came with its actions (附件), oldest first; each names its history event
+    /// (`history_id`) and downloads at `GET /api/v1/orders/{number}/attachments/{id}`.
+    pub attachments: Vec<Attachment>,
     /// The action codes the caller may try now (`POST /api/v1/orders/{number}/{action}`).
     pub available_actions: Vec<String>,
 }
@@ -261,6 +266,7 @@ impl OrderView {
         let OrderDetail {
             aggregate,
             history,
+            attachments,
             available_actions,
             citizen_visibility,
             warning,
@@ -313,6 +319,7 @@ impl OrderView {
             evaluation_excluded: o.evaluation_excluded,
             assignments,
             history,
+            attachments,
             available_actions: available_actions.into_iter().map(str::to_owned).collect(),
         }
     }

@@ -3,11 +3,13 @@
 
 pub mod admin;
 pub mod announcements;
+pub mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod desk;
 pub mod orders;
 pub mod queues;
+pub mod search;
 
 use std::sync::Arc;
 
@@ -55,6 +57,10 @@ pub enum AppError {
     /// The caller lacks the right for this.
     #[error("{message}")]
     Forbidden { message: String },
+    /// An attached file is refused (too many, too large, wrong kind, no name); `code` says
+    /// which (see [`attachments::check_uploads`]). The field is `files`.
+    #[error("{message}")]
+    File { code: &'static str, message: String },
     /// Anything unexpected; logged, answered as a 500 without details.
     #[error("服务器内部错误")]
     Internal(#[source] anyhow::Error),
@@ -74,6 +80,7 @@ impl AppError {
             Self::Invalid { .. } => "invalid_field",
             Self::Duplicate { .. } => "duplicate",
             Self::Forbidden { .. } => "forbidden",
+            Self::File { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }
@@ -84,6 +91,7 @@ impl AppError {
         match self {
             Self::Domain(e) => e.field(),
             Self::Invalid { field, .. } | Self::Duplicate { field } => Some(field),
+            Self::File { .. } => Some("files"),
             _ => None,
         }
     }

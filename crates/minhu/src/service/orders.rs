@@ -11,8 +11,9 @@ use minhu_domain::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::attachments::Upload;
 use super::{App, AppError, AppResult};
-use crate::storage::{HistoryEntry, OrderFilter, OrderPage, PageRequest, Scope};
+use crate::storage::{Attachment, HistoryEntry, OrderFilter, OrderPage, PageRequest, Scope};
 
 /// How much of the citizen a person may see on an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -31,6 +32,8 @@ pub enum CitizenVisibility {
 pub struct OrderDetail {
     pub aggregate: OrderAggregate,
     pub history: Vec<HistoryEntry>,
+    /// The files that came with its actions (附件), without their bytes, oldest first.
+    pub attachments: Vec<Attachment>,
     pub available_actions: Vec<&'static str>,
     pub citizen_visibility: CitizenVisibility,
     pub warning: Option<WarningLevel>,
@@ -164,7 +167,11 @@ impl App {
 
     /// Loads an order the actor may see, or `NotFound` (whether it does not exist or is out of
     /// scope: existence is not leaked).
-    async fn visible_order(&self, actor: &Actor, number: &str) -> AppResult<OrderAggregate> {
+    pub(crate) async fn visible_order(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> AppResult<OrderAggregate> {
         let not_found = AppError::NotFound { what: "工单" };
         let aggregate = self
             .store
@@ -190,6 +197,22 @@ impl App {
         number: &str,
         action: Action,
         expected_version: Option<i64>,
+    ) -> AppResult<OrderAggregate> {
+        self.act_on_order_with_files(actor, number, action, expected_version, Vec::new())
+            .await
+    }
+
+    /// [`App::act_on_order`] with attached files (附件, replies only): once the domain has
+    /// accepted the action the files are checked (see [`super::attachments`]) and stored with
+    /// the transition in one transaction, tied to its history event. A refused action, a
+    /// version conflict or a refused file stores nothing.
+    pub async fn act_on_order_with_files(
+        &self,
+        actor: &Actor,
+        number: &str,
+        action: Action,
+        expected_version: Option<i64>,
+        uploads: Vec<Upload>,
     ) -> AppResult<OrderAggregate> {
         let aggregate = self.visible_order(actor, number).await?;
         let order = &aggregate.order;
@@ -226,6 +249,11 @@ impl App {
             merge_parent: merge_parent.as_ref(),
         };
         let transition = lifecycle::apply(&ctx, &aggregate, &action)?;
+        if !uploads.is_empty() {
+            return self
+                .save_with_files(actor, action.code(), order.version, transition, uploads)
+                .await;
+        }
         Ok(self
             .store
             .save_transition(order.version, &transition)
@@ -258,7 +286,10 @@ impl App {
     ) -> AppResult<OrderDetail> {
         let mut aggregate = self.visible_order(actor, number).await?;
         let now = self.now();
-        let history = self.store.order_history(aggregate.order.id).await?;
+        let (history, attachments) = tokio::try_join!(
+            self.store.order_history(aggregate.order.id),
+            self.store.order_attachments(aggregate.order.id)
+        )?;
         let units = self.unit_directory(actor, aggregate.unit_ids()).await?;
         let limits = self
             .limits_for(
@@ -297,6 +328,7 @@ impl App {
         Ok(OrderDetail {
             aggregate,
             history,
+            attachments,
             available_actions,
             citizen_visibility: visibility,
             warning,

@@ -24,6 +24,8 @@ pub enum Kind {
     /// Yes/no radio pair; values `true` / `false`.
     YesNo,
     Checkbox,
+    /// A file input (`multiple`): the form is then posted as `multipart/form-data`.
+    Files,
 }
 
 /// One field of an action form, with what the user typed (kept after a refusal).
@@ -77,7 +79,7 @@ impl Field {
     }
 
     /// The kind as a word for the template: `text`, `textarea`, `number`, `select`, `multi`,
-    /// `yesno`, `checkbox`.
+    /// `yesno`, `checkbox`, `files`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self.kind {
@@ -88,6 +90,7 @@ impl Field {
             Kind::MultiSelect => "multi",
             Kind::YesNo => "yesno",
             Kind::Checkbox => "checkbox",
+            Kind::Files => "files",
         }
     }
 
@@ -113,6 +116,14 @@ pub struct ActionForm {
     /// Open (expanded) when it was just submitted and refused.
     pub open: bool,
     pub error: Option<String>,
+}
+
+impl ActionForm {
+    /// Whether the form carries files (then it is sent as `multipart/form-data`).
+    #[must_use]
+    pub fn has_files(&self) -> bool {
+        self.fields.iter().any(|f| f.kind == Kind::Files)
+    }
 }
 
 /// What the user posted and why it was refused, to draw the form again.
@@ -277,7 +288,10 @@ pub fn fields_for(
                 .yes_no("同意延期", "不同意"),
             Field::new("note", "审核意见", Kind::Text),
         ],
-        "reply" => vec![Field::new("text", "办理结果", Kind::Textarea).required()],
+        "reply" => vec![
+            Field::new("text", "办理结果", Kind::Textarea).required(),
+            Field::new("files", "附件", Kind::Files),
+        ],
         "review" => vec![
             Field::new("pass", "审核结果", Kind::YesNo)
                 .required()

@@ -12,14 +12,14 @@ use minhu_domain::{Action, Assignment, permissions};
 use serde::Deserialize;
 
 use super::action_forms::{ActionForm, Refusal, apply_refusal, fields_for, parse_action};
-use super::auth::expired_post;
+use super::attachments::{ActionPost, AttachmentLink};
 use super::error::{WebError, render};
 use super::format::{Badge, datetime_cn, opt_datetime_cn, state_badge, warning_badge};
 use super::layout::Layout;
-use super::session::{FormData, WebSession, is_htmx};
+use super::session::{WebSession, is_htmx};
 use crate::http::extract::ClientAddress;
-use crate::service::App;
 use crate::service::orders::CitizenVisibility;
+use crate::service::{App, attachments};
 
 /// A label and a value of the facts grid.
 #[derive(Debug, Clone)]
@@ -54,6 +54,8 @@ pub struct HistoryRow {
     pub states: String,
     pub unit: Option<String>,
     pub text: Option<String>,
+    /// The files that came with this action (附件).
+    pub attachments: Vec<AttachmentLink>,
 }
 
 #[derive(Template)]
@@ -79,6 +81,9 @@ struct DetailPage {
     kept: Vec<(String, String)>,
     /// 回访话术, shown above the visit form when the visit action is available.
     visit_script: Option<VisitScript>,
+    /// The file input's `accept` list and the hint under it (附件).
+    file_accept: &'static str,
+    file_hint: String,
 }
 
 /// The return-visit script the visitor reads to the caller.
@@ -144,32 +149,33 @@ pub async fn show(
     Ok(render(&page))
 }
 
-/// `POST /orders/{number}/act/{action}`: one lifecycle action from its form.
+/// `POST /orders/{number}/act/{action}`: one lifecycle action from its form (URL-encoded, or
+/// multipart when it carries files: the reply's 附件).
 pub async fn act(
     State(app): State<App>,
-    session: Result<WebSession, WebError>,
     headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     Path((number, code)): Path<(String, String)>,
-    form: FormData,
+    post: ActionPost,
 ) -> Result<Response, WebError> {
-    let session = match session {
-        Ok(session) => session,
-        Err(WebError::SignIn { .. }) => {
-            let path = format!("/orders/{number}/act/{code}");
-            return Ok(expired_post(&app, &headers, &path, &form));
-        }
-        Err(other) => return Err(other),
-    };
-    session.check_csrf(&headers, &form)?;
+    let ActionPost {
+        session,
+        form,
+        files,
+        file_failure,
+    } = post;
     let Some(code) = Action::CODES.iter().copied().find(|c| *c == code) else {
         return Err(WebError::not_found("没有这个工单操作"));
     };
     let version = form.text("version").parse::<i64>().ok();
-    let outcome = match parse_action(code, &form) {
+    let parsed = match file_failure {
+        Some(message) => Err((Some("files".to_owned()), message)),
+        None => parse_action(code, &form),
+    };
+    let outcome = match parsed {
         Err((field, message)) => Err((StatusCode::UNPROCESSABLE_ENTITY, field, message)),
         Ok(action) => match app
-            .act_on_order(&session.actor, &number, action, version)
+            .act_on_order_with_files(&session.actor, &number, action, version, files)
             .await
         {
             Ok(_) => Ok(()),
@@ -490,6 +496,12 @@ async fn build(
                 },
                 unit: e.unit_id.map(|id| refs.unit_name(id)),
                 text: e.text.clone(),
+                attachments: detail
+                    .attachments
+                    .iter()
+                    .filter(|a| a.history_id == h.id)
+                    .map(|a| AttachmentLink::new(&order.number, a))
+                    .collect(),
             }
         })
         .collect();
@@ -531,6 +543,13 @@ async fn build(
         .then(|| visit_script(order));
     Ok(DetailPage {
         visit_script,
+        file_accept: attachments::ACCEPT,
+        file_hint: format!(
+            "可选，最多{}个，每个不超过{}；{}",
+            attachments::MAX_FILES,
+            attachments::human_size(i64::try_from(attachments::MAX_FILE_BYTES).unwrap_or(i64::MAX)),
+            attachments::ALLOWED_LABEL
+        ),
         number: order.number.clone(),
         title: order.title.clone(),
         version: order.version,

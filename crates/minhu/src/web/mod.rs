@@ -5,6 +5,7 @@
 
 pub mod action_forms;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod desk;
 pub mod detail;
@@ -16,6 +17,7 @@ pub mod layout;
 pub mod list;
 pub mod queues;
 pub mod review_visit;
+pub mod security;
 pub mod session;
 pub mod static_files;
 
@@ -40,12 +42,25 @@ pub fn routes() -> Router<App> {
         .route("/orders/new/areas", get(intake::areas))
         .route("/orders/{number}", get(detail::show))
         .route(
-            "/orders/{number}/act/{action}",
-            axum::routing::post(detail::act),
+            "/orders/{number}/attachments/{id}",
+            get(attachments::download),
         )
         .route("/static/{*path}", get(static_files::serve))
         .merge(admin::routes())
         .merge(export::routes())
         .merge(queues::routes())
         .merge(review_visit::routes())
+        // Last, so that it covers every route above: CSP, nosniff, Referrer-Policy.
+        .layer(axum::middleware::map_response(security::headers))
+}
+
+/// The routes of the workbench whose forms may carry files (附件): the detail's action forms.
+/// `http::router` serves them with the upload body limit.
+pub fn upload_routes() -> Router<App> {
+    Router::new()
+        .route(
+            "/orders/{number}/act/{action}",
+            axum::routing::post(detail::act),
+        )
+        .layer(axum::middleware::map_response(security::headers))
 }
