@@ -353,7 +353,38 @@ fn help_lists_every_command() {
     let output = minhu("sqlite://unused.db", &[], &["--help"]);
     assert_ok(&output);
     let out = stdout(&output);
-    for command in ["serve", "migrate", "demo", "user", "calendar", "backup"] {
+    for command in [
+        "serve", "migrate", "demo", "user", "calendar", "backup", "reindex",
+    ] {
         assert!(out.contains(command), "{command} missing from:\n{out}");
     }
+}
+
+#[test]
+fn reindex_rebuilds_the_search_index_of_the_demo_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    assert_ok(&minhu(
+        &url,
+        &[("MINHU_DEMO_PASSWORD", "password")],
+        &["demo"],
+    ));
+    // Nothing is missing after the demo; a full rebuild cuts every order again.
+    let missing = minhu(&url, &[], &["reindex", "--missing"]);
+    assert_ok(&missing);
+    assert!(
+        stdout(&missing).contains("Indexed 0 orders"),
+        "{}",
+        stdout(&missing)
+    );
+    let full = minhu(&url, &[], &["reindex"]);
+    assert_ok(&full);
+    let out = stdout(&full);
+    let orders: u64 = out
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("the order count first");
+    assert!(orders >= 300, "{out}");
+    assert!(out.contains(&format!("Indexed {orders} orders")), "{out}");
 }

@@ -59,6 +59,9 @@ pub(super) async fn seed_demo_city(app: &App, fresh: bool) -> anyhow::Result<Dem
         demo::CITY_NAME
     );
     let summary = demo::seed_demo(app, &password).await?;
+    // The demo's place names are in the dictionary only now: cut its orders again with them.
+    app.register_place_names().await?;
+    app.reindex_orders(false, 500, |_| {}).await?;
     print_summary(&summary);
     let shown = if generated {
         format!("{password}   (shown only now; set MINHU_DEMO_PASSWORD to choose it)")
@@ -163,5 +166,41 @@ pub(super) async fn backup(config: Config, path: &Path) -> anyhow::Result<ExitCo
     app.audit(None, "backup", target, Some(format!("bytes={size}")), None)
         .await?;
     println!("Backup written to {} ({size} bytes).", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rebuilds the search index of orders with a progress bar: every order, or with `missing` only
+/// those without a search document.
+pub(super) async fn reindex(config: Config, missing: bool) -> anyhow::Result<ExitCode> {
+    let app = open(config).await?;
+    let added = app.register_place_names().await?;
+    let (orders, indexed) = app.store.search_coverage().await?;
+    let todo = if missing {
+        (orders - indexed).max(0)
+    } else {
+        orders
+    };
+    println!(
+        "{orders} orders, {indexed} with a search document; {} place names in the dictionary. \
+         Indexing {todo}…",
+        added
+    );
+    let bar = indicatif::ProgressBar::new(u64::try_from(todo).unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} orders  {per_sec}  eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let done = app
+        .reindex_orders(missing, 1000, |step| bar.inc(step.indexed))
+        .await?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "Indexed {done} orders in {seconds:.1} s ({:.0} orders/s).",
+        done as f64 / seconds.max(0.001)
+    );
     Ok(ExitCode::SUCCESS)
 }

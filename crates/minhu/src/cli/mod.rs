@@ -48,6 +48,13 @@ pub enum Command {
     /// Manage the working-day calendar (public holidays and 调休 make-up working days).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Rebuild the full-text search index of orders (after an upgrade, a dictionary change, or
+    /// to repair it), with a progress bar.
+    Reindex {
+        /// Only the orders that have no search document yet.
+        #[arg(long)]
+        missing: bool,
+    },
     /// Write a consistent copy of the SQLite database while it is in use.
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -142,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => maintenance::migrate(config).await,
         Command::Demo => maintenance::demo(config).await,
         Command::Backup { path } => maintenance::backup(config, &path).await,
+        Command::Reindex { missing } => maintenance::reindex(config, missing).await,
         Command::User(command) => user::run(config, command).await,
         Command::Calendar(command) => calendar::run(config, command).await,
     }

@@ -32,6 +32,14 @@ pub(super) async fn serve(config: Config, with_demo: bool) -> anyhow::Result<Exi
         }
     }
 
+    // Place names into the dictionary before anything is cut; then index the orders that have
+    // no search document (a database from before search, or a deleted index).
+    app.register_place_names().await?;
+    let indexed = app.index_missing_orders(1000, |_| {}).await?;
+    if indexed > 0 {
+        println!("Indexed {indexed} orders for full-text search.");
+    }
+
     for year in app.calendar_gaps().await? {
         tracing::warn!(year, "the holiday calendar has no data for this year");
         println!(

@@ -37,6 +37,10 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrderListQuery {
+    /// Words to search for (Chinese word segmentation): number, title, content, address and
+    /// replies, and the caller's name for centre roles. Every word must occur; the list is then
+    /// ranked by relevance. Combines with every other filter.
+    pub q: Option<String>,
     /// States, comma-separated: `dispatched,in_progress`.
     pub state: Option<String>,
     /// Orders with an assignment on this unit or below it.
@@ -100,7 +104,11 @@ fn parse_instant(
 }
 
 impl OrderListQuery {
-    fn into_filter(self, app: &App) -> Result<(OrderFilter, PageRequest, u32, u32), ApiError> {
+    fn into_filter(
+        self,
+        app: &App,
+        actor: &Actor,
+    ) -> Result<(OrderFilter, PageRequest, u32, u32), ApiError> {
         let mut states = Vec::new();
         for code in self.state.iter().flat_map(|s| s.split(',')) {
             let code = code.trim();
@@ -147,8 +155,12 @@ impl OrderListQuery {
             now: Some(app.now()),
             phone: self.phone.filter(|p| !p.trim().is_empty()),
             number: self.number.filter(|n| !n.trim().is_empty()),
+            text: self.q.as_deref().and_then(|q| app.text_filter(actor, q)),
             ..OrderFilter::default()
         };
+        if filter.text.is_none() && self.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            return Err(ApiError::invalid_query("q", "检索词中没有可检索的词"));
+        }
         let paging = PageRequest {
             limit: i64::from(per_page),
             offset: i64::from(page - 1) * i64::from(per_page),
@@ -165,7 +177,12 @@ async fn list_orders(
     CurrentActor(actor): CurrentActor,
     ApiQuery(query): ApiQuery<OrderListQuery>,
 ) -> ApiResult<Json<OrderListResponse>> {
-    let (filter, paging, page, per_page) = query.into_filter(&app)?;
+    let (filter, paging, page, per_page) = query.into_filter(&app, &actor)?;
+    let query_words = filter
+        .text
+        .as_ref()
+        .map(|t| t.query.words())
+        .unwrap_or_default();
     let result = app.list_orders(&actor, filter, paging).await?;
     let now = app.now();
     Ok(Json(OrderListResponse {
@@ -177,6 +194,7 @@ async fn list_orders(
         total: result.total,
         page,
         per_page,
+        query_words,
     }))
 }
 

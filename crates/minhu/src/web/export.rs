@@ -46,7 +46,8 @@ pub async fn export(
 ) -> Result<Response, WebError> {
     let tz = Layout::new(&app, &session, "导出", "/orders").tz;
     let mut notes = Vec::new();
-    let filter = q.filter(tz, &mut notes);
+    let mut filter = q.filter(tz, &mut notes);
+    filter.text = app.text_filter(&session.actor, &q.q);
     let (items, refs) = tokio::try_join!(
         app.export_orders(&session.actor, filter, Some(&address)),
         app.reference_data()

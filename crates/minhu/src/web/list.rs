@@ -16,13 +16,20 @@ use crate::service::App;
 use crate::service::desk::ReferenceData;
 use crate::service::orders::warning_of;
 use crate::storage::{OrderFilter, PageRequest};
+use minhu_text::{Piece, excerpt, highlight};
 
 /// Rows per page.
 const PER_PAGE: u32 = 20;
+/// Characters of content shown under a search hit.
+const EXCERPT_CHARS: usize = 60;
 
 /// The list's query: every filter as typed (empty means "any").
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListQuery {
+    /// Words to search for (全文检索): title, content, address, replies; callers' names for
+    /// centre roles.
+    #[serde(default)]
+    pub q: String,
     #[serde(default)]
     pub number: String,
     #[serde(default)]
@@ -73,7 +80,10 @@ fn choices<'a>(items: impl Iterator<Item = (String, String)> + 'a, current: &str
 #[derive(Debug, Clone)]
 pub struct Row {
     pub number: String,
-    pub title: String,
+    /// The title with the searched words marked.
+    pub title: Vec<Piece>,
+    /// With a search: an excerpt of the content around the first match, words marked.
+    pub excerpt: Vec<Piece>,
     pub order_type: &'static str,
     pub category: String,
     pub category_path: String,
@@ -198,6 +208,7 @@ impl ListQuery {
     fn href_for_page(&self, page: u32) -> String {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
+            ("q", &self.q),
             ("number", &self.number),
             ("phone", &self.phone),
             ("state", &self.state),
@@ -262,7 +273,16 @@ pub async fn list(
     let layout = Layout::new(&app, &session, "工单查询", "/orders").crumb("工单查询", None);
     let tz = layout.tz;
     let mut notes = Vec::new();
-    let filter = q.filter(tz, &mut notes);
+    let mut filter = q.filter(tz, &mut notes);
+    filter.text = app.text_filter(&session.actor, &q.q);
+    if filter.text.is_none() && !q.q.trim().is_empty() {
+        notes.push(format!("“{}”中没有可检索的词，已忽略", q.q.trim()));
+    }
+    let words = filter
+        .text
+        .as_ref()
+        .map(|t| t.query.words())
+        .unwrap_or_default();
     let page = q.page.trim().parse::<u32>().unwrap_or(1).max(1);
     let paging = PageRequest {
         limit: i64::from(PER_PAGE),
@@ -280,7 +300,12 @@ pub async fn list(
             let o = &item.order;
             Row {
                 number: o.number.clone(),
-                title: o.title.clone(),
+                title: highlight(&o.title, &words),
+                excerpt: if words.is_empty() {
+                    Vec::new()
+                } else {
+                    excerpt(&o.content, &words, EXCERPT_CHARS)
+                },
                 order_type: o.order_type.label(),
                 category: refs
                     .category(o.category_id)
