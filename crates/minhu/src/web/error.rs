@@ -142,9 +142,10 @@ impl IntoResponse for WebError {
                 };
                 let body = page.render().unwrap_or_else(|_| message.clone());
                 let mut response = (status, Html(body)).into_response();
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                let headers = response.headers_mut();
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                // Also when answered outside the workbench's routes (the site's 404 page).
+                super::security::add_headers(headers);
                 response
             }
         }
