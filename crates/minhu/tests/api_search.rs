@@ -116,3 +116,74 @@ async fn a_reply_makes_the_order_findable_by_its_words() {
         assert_eq!(numbers(&page), vec![number.clone()], "{backend}");
     }
 }
+
+#[tokio::test]
+async fn similar_open_orders_come_with_a_score_and_reasons() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let backend = t.backend();
+        let f = &t.fixture;
+        let agent = t.login("agent1").await;
+        let water = t.login("unit_water1").await;
+        let first = t.register(&agent, f.new_order()).await;
+        let first_number = first["number"].as_str().unwrap().to_owned();
+        let mut gas = f.new_order();
+        gas["category_id"] = json!(f.cat_gas_leak.id);
+        gas["title"] = json!("楼道燃气味很重");
+        gas["content"] = json!("多福巷12号楼楼道燃气味很重，怀疑漏气。");
+        t.register(&agent, gas).await;
+
+        // Another caller tells the same water cut in other words.
+        let path = format!(
+            "/api/v1/orders/similar?title=多福巷断水&content=多福巷12号楼一直没有自来水，断水好几天了\
+             &category_id={}&district_id={}&street_id={}&community_id={}&phone=13900001111",
+            f.cat_water_cut.id, f.district.id, f.street.id, f.community.id
+        );
+        let (status, answer) = t.get(&agent, &path).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {answer}");
+        let items = answer["items"].as_array().expect("items");
+        assert_eq!(
+            items[0]["order"]["number"],
+            json!(first_number),
+            "{backend}: {answer}"
+        );
+        assert_eq!(
+            items[0]["likely_repeat"],
+            json!(true),
+            "{backend}: {answer}"
+        );
+        let reasons: Vec<&str> = items[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(reasons.contains(&"同一社区"), "{backend}: {reasons:?}");
+        assert!(reasons.contains(&"同一类别"), "{backend}: {reasons:?}");
+        assert!(
+            reasons[0].contains("停水"),
+            "{backend}: the shared words: {reasons:?}"
+        );
+        // The gas smell in the same building is not the same matter.
+        assert!(
+            items
+                .iter()
+                .all(|i| i["order"]["title"] != "楼道燃气味很重" || i["likely_repeat"] == false),
+            "{backend}: {answer}"
+        );
+        // An order is never its own repeat; units do not register and get nothing.
+        let (_, answer) = t
+            .get(&agent, &format!("{path}&exclude={first_number}"))
+            .await;
+        assert!(
+            answer["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["order"]["number"] != json!(first_number)),
+            "{backend}: {answer}"
+        );
+        let (_, answer) = t.get(&water, &path).await;
+        assert_eq!(answer["items"], json!([]), "{backend}");
+    }
+}

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod health;
 pub mod orders;
 mod query;
+pub mod similar;
 pub mod views;
 
 use std::any::Any;
@@ -82,6 +83,7 @@ impl Modify for BearerScheme {
 fn api() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes())
+        .merge(similar::routes())
         .merge(orders::routes())
         .merge(actions::routes())
         .merge(calendar::routes())

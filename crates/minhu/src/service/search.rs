@@ -146,6 +146,11 @@ impl App {
         Ok(total)
     }
 
+    /// The id of order `number` if `actor` may see it (404 otherwise).
+    pub async fn order_id_by_number(&self, actor: &Actor, number: &str) -> AppResult<Option<i64>> {
+        Ok(Some(self.visible_order(actor, number).await?.order.id))
+    }
+
     /// The open orders most like `probe` (same street — or district without one — within the
     /// configured window), best first, with why. Only centre staff register, so only they get
     /// an answer; others get an empty list.
