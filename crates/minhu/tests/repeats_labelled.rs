@@ -208,6 +208,7 @@ fn as_candidate(r: &Request) -> OrderListItem {
     OrderListItem {
         order,
         lead_unit_id: None,
+        repeat_count: 0,
     }
 }
 

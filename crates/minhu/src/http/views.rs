@@ -78,6 +78,8 @@ pub struct OrderSummary {
     pub warning: Option<WarningLevel>,
     /// The unit that currently leads the handling.
     pub lead_unit_id: Option<i64>,
+    /// How many orders were merged into this one (重复件).
+    pub repeat_count: i64,
 }
 
 impl OrderSummary {
@@ -100,6 +102,7 @@ impl OrderSummary {
             created_at: order.created_at,
             active_deadline: order.active_deadline,
             warning: warning_of(order, now),
+            repeat_count: item.repeat_count,
             lead_unit_id: item.lead_unit_id,
         }
     }
@@ -198,6 +201,10 @@ impl AssignmentView {
 /// A work order with every field, its assignments, its history and what the caller may do next.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrderView {
+    /// For a merged order (已并单): the number of the order it is handled with.
+    pub merged_into: Option<String>,
+    /// The orders merged into this one (重复件), oldest first.
+    pub repeat_numbers: Vec<String>,
     pub id: i64,
     /// 工单编号.
     pub number: String,
@@ -270,6 +277,8 @@ impl OrderView {
             available_actions,
             citizen_visibility,
             warning,
+            merged_into,
+            repeats,
         } = detail;
         let assignments = aggregate
             .assignments
@@ -278,6 +287,8 @@ impl OrderView {
             .collect();
         let o: Order = aggregate.order;
         Self {
+            merged_into: merged_into.map(|p| p.number),
+            repeat_numbers: repeats.into_iter().map(|r| r.order.number).collect(),
             id: o.id,
             citizen: CitizenView::new(&o.citizen, citizen_visibility),
             citizen_visibility,

@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 
 use super::attachments::Upload;
 use super::{App, AppError, AppResult};
-use crate::storage::{Attachment, HistoryEntry, OrderFilter, OrderPage, PageRequest, Scope};
+use crate::storage::{
+    Attachment, HistoryEntry, OrderFilter, OrderListItem, OrderPage, PageRequest, Scope,
+};
 
 /// How much of the citizen a person may see on an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -37,6 +39,12 @@ pub struct OrderDetail {
     pub available_actions: Vec<&'static str>,
     pub citizen_visibility: CitizenVisibility,
     pub warning: Option<WarningLevel>,
+    /// For a merged order (已并单): the order it was merged into, with whose answer and visit
+    /// it is handled.
+    pub merged_into: Option<Order>,
+    /// The orders merged into this one (重复件), oldest first, citizens masked: their callers
+    /// are answered and visited with this order.
+    pub repeats: Vec<OrderListItem>,
 }
 
 /// The warning level of an order's active deadline at `now`, if it has one.
@@ -323,6 +331,7 @@ impl App {
             )
             .await?;
         }
+        let (merged_into, repeats) = self.merge_relatives(actor, &aggregate.order).await?;
         aggregate.order.citizen = present_citizen(&aggregate.order.citizen, visibility);
         let warning = warning_of(&aggregate.order, now);
         Ok(OrderDetail {
@@ -332,7 +341,36 @@ impl App {
             available_actions,
             citizen_visibility: visibility,
             warning,
+            merged_into,
+            repeats,
         })
+    }
+
+    /// The order `order` was merged into (citizen masked), and the orders merged into it.
+    async fn merge_relatives(
+        &self,
+        actor: &Actor,
+        order: &Order,
+    ) -> AppResult<(Option<Order>, Vec<OrderListItem>)> {
+        let parent = match order.parent_order_id {
+            Some(id) => self.store.find_order(id).await?.map(|agg| {
+                let mut parent = agg.order;
+                parent.citizen = present_citizen(&parent.citizen, CitizenVisibility::Masked);
+                parent
+            }),
+            None => None,
+        };
+        let filter = OrderFilter {
+            parent_order_id: Some(order.id),
+            oldest_first: true,
+            ..OrderFilter::default()
+        };
+        let page = PageRequest {
+            limit: 100,
+            offset: 0,
+        };
+        let repeats = self.list_orders(actor, filter, page).await?.orders;
+        Ok((parent, repeats))
     }
 
     /// One page of the orders the actor may see. Phones and names in lists are masked for

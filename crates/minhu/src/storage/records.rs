@@ -222,6 +222,8 @@ pub struct OrderFilter {
     pub oldest_first: bool,
     /// Words that must occur (`?q=`); the list is then ranked by relevance.
     pub text: Option<super::TextFilter>,
+    /// Only the orders merged into this one (its 重复件).
+    pub parent_order_id: Option<i64>,
 }
 
 /// Which assignments an order must hold to be listed; all optional, combined with AND. A unit's
@@ -261,6 +263,8 @@ pub struct OrderPage {
 pub struct OrderListItem {
     pub order: Order,
     pub lead_unit_id: Option<i64>,
+    /// How many orders were merged into this one (重复件, 并单).
+    pub repeat_count: i64,
 }
 
 /// An audit line to write.

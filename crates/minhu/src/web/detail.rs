@@ -84,6 +84,37 @@ struct DetailPage {
     /// The file input's `accept` list and the hint under it (附件).
     file_accept: &'static str,
     file_hint: String,
+    /// 已并单: the order this one is handled with (number, title, state, its answer).
+    merged_into: Option<RelatedOrder>,
+    /// 重复件: the orders merged into this one; their callers are answered and visited with it.
+    repeats: Vec<RelatedOrder>,
+}
+
+/// An order linked from another (merge parent or repeat).
+#[derive(Debug, Clone)]
+pub struct RelatedOrder {
+    pub number: String,
+    pub title: String,
+    pub state: Badge,
+    pub caller: String,
+    pub created_at: String,
+    pub reply: Option<String>,
+}
+
+fn related(order: &minhu_domain::Order, tz: chrono_tz::Tz) -> RelatedOrder {
+    let c = &order.citizen;
+    RelatedOrder {
+        number: order.number.clone(),
+        title: order.title.clone(),
+        state: state_badge(order.state),
+        caller: [c.name.clone().unwrap_or_default(), c.phone.clone()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+        created_at: datetime_cn(order.created_at, tz),
+        reply: order.reply.clone(),
+    }
 }
 
 /// The return-visit script the visitor reads to the caller.
@@ -541,7 +572,14 @@ async fn build(
         .available_actions
         .contains(&"visit")
         .then(|| visit_script(order));
+    let tz = layout.tz;
     Ok(DetailPage {
+        merged_into: detail.merged_into.as_ref().map(|p| related(p, tz)),
+        repeats: detail
+            .repeats
+            .iter()
+            .map(|r| related(&r.order, tz))
+            .collect(),
         visit_script,
         file_accept: attachments::ACCEPT,
         file_hint: format!(

@@ -84,6 +84,8 @@ pub struct Row {
     pub title: Vec<Piece>,
     /// With a search: an excerpt of the content around the first match, words marked.
     pub excerpt: Vec<Piece>,
+    /// Orders merged into this one (重复件).
+    pub repeat_count: i64,
     pub order_type: &'static str,
     pub category: String,
     pub category_path: String,
@@ -306,6 +308,7 @@ pub async fn list(
                 } else {
                     excerpt(&o.content, &words, EXCERPT_CHARS)
                 },
+                repeat_count: item.repeat_count,
                 order_type: o.order_type.label(),
                 category: refs
                     .category(o.category_id)

@@ -717,7 +717,10 @@ impl Store for BackendStore {
             });
         }
 
-        let mut select = QueryBuilder::<Db>::new("SELECT orders.* FROM orders");
+        let mut select = QueryBuilder::<Db>::new(
+            "SELECT orders.*, (SELECT COUNT(*) FROM orders c WHERE c.parent_order_id = orders.id) \
+             AS repeat_count FROM orders",
+        );
         if let Some(text) = &filter.text {
             push_text_join(&mut select, text);
         }
@@ -748,6 +751,7 @@ impl Store for BackendStore {
                 Ok(OrderListItem {
                     order: order_from_row(row)?,
                     lead_unit_id: col(row, "lead_unit_id")?,
+                    repeat_count: col(row, "repeat_count")?,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -1061,7 +1065,9 @@ impl Store for BackendStore {
 
     async fn repeat_candidates(&self, query: &RepeatQuery) -> StoreResult<Vec<RepeatCandidate>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT orders.*, s.similarity_words AS similarity_words FROM orders \
+            "SELECT orders.*, s.similarity_words AS similarity_words, \
+             (SELECT COUNT(*) FROM orders c WHERE c.parent_order_id = orders.id) AS repeat_count \
+             FROM orders \
              JOIN order_search s ON s.order_id = orders.id WHERE orders.created_at >= ",
         );
         qb.push_bind(ms(query.since));

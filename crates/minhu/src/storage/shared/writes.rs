@@ -298,6 +298,9 @@ fn push_order_filters(
     if let Some(appeal) = filter.appeal {
         qb.push(" AND orders.appeal = ").push_bind(appeal.as_str());
     }
+    if let Some(parent) = filter.parent_order_id {
+        qb.push(" AND orders.parent_order_id = ").push_bind(parent);
+    }
     if let Some(assignment) = &filter.assignment {
         push_assignment_filter(qb, assignment, now);
     }

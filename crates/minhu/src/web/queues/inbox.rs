@@ -389,6 +389,7 @@ async fn refused_row(
             let item = OrderListItem {
                 order: detail.aggregate.order,
                 lead_unit_id: None,
+                repeat_count: 0,
             };
             let message = format!("该工单已不在「{}」中：{message}", queue.label());
             (InboxEntry { item, assignment }, message)
@@ -496,6 +497,7 @@ pub async fn act(
                     &OrderListItem {
                         order,
                         lead_unit_id: None,
+                        repeat_count: 0,
                     },
                     &a,
                 ),
