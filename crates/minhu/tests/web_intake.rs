@@ -331,3 +331,89 @@ async fn the_callers_known_tags_are_ticked_and_the_agents_own_ticks_kept() {
         assert!(page.body.contains("hx-trigger=\"load, change"));
     }
 }
+
+#[tokio::test]
+async fn similar_orders_show_while_typing_and_a_call_is_merged_into_one() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let backend = t.backend();
+        let f = t.fixture.clone();
+        let mut a = Browser::signed_in(&t, "agent1").await;
+        let page = a.get("/orders/new").await;
+        assert!(
+            page.body.contains("id=\"similar-panel\""),
+            "the panel is on the page"
+        );
+        let csrf = page.hidden("_csrf");
+        let first = a
+            .post("/orders/new", &pairs(&intake_form(&t, &csrf, "save")))
+            .await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+        let parent = first
+            .location()
+            .trim_start_matches("/orders/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        // Nothing typed yet: a hint, no query.
+        let panel = a.get("/orders/new/similar?title=&content=").await;
+        assert!(panel.body.contains("填写标题或内容后"), "{}", panel.body);
+        // Another caller tells the same water cut: the first order, likely a repeat, and why.
+        let query = format!(
+            "/orders/new/similar?title={}&content={}&category={}&district_id={}&street_id={}&community_id={}&phone=13900003333",
+            "多福巷断水",
+            "多福巷3号一直没水，断水大半天了",
+            "030101",
+            f.district.id,
+            f.street.id,
+            f.community.id
+        );
+        let panel = a.get(&query).await;
+        assert_eq!(panel.status, StatusCode::OK);
+        assert!(panel.body.contains(&parent), "{backend}: {}", panel.body);
+        assert!(
+            panel.body.contains("可能是重复件"),
+            "{backend}: {}",
+            panel.body
+        );
+        assert!(panel.body.contains("同一社区"), "{backend}: {}", panel.body);
+        assert!(
+            panel
+                .body
+                .contains(&format!("name=\"merge_into\" value=\"{parent}\"")),
+            "{backend}"
+        );
+
+        // 登记并并入: registered and merged in one go; the parent counts it.
+        let mut form = intake_form(&t, &csrf, "save");
+        form.retain(|(k, _)| *k != "then");
+        form[1].1 = "13900003333".to_owned();
+        form[11].1 = "多福巷断水".to_owned();
+        form.push(("merge_into", parent.clone()));
+        let page = a.post("/orders/new", &pairs(&form)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert!(
+            page.location().ends_with("done=register_merge"),
+            "{}",
+            page.location()
+        );
+        let child = page
+            .location()
+            .trim_start_matches("/orders/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let shown = a.get(&format!("/orders/{child}?done=register_merge")).await;
+        assert!(shown.body.contains("已并入主工单"), "{}", shown.body);
+        assert!(shown.body.contains(&parent));
+        let agent = t.login("agent1").await;
+        let order = t.order(&agent, &child).await;
+        assert_eq!(order["state"], json!("merged"), "{backend}");
+        let parent_page = a.get(&format!("/orders/{parent}")).await;
+        assert!(parent_page.body.contains("重复件"), "{}", parent_page.body);
+        assert!(parent_page.body.contains(&child));
+    }
+}

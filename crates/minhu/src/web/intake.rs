@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use minhu_domain::action::CloseDirect;
+use minhu_domain::action::{CloseDirect, Merge};
 use minhu_domain::{
     Action, CallerTag, Channel, Citizen, Gender, Location, NewOrder, OrderType, Role, UnitKind,
     Urgency,
@@ -123,7 +123,7 @@ fn category_options(refs: &ReferenceData) -> Vec<CategoryOption> {
 }
 
 /// Finds the category a picker text names: `code name`, a code, or a unique name.
-fn resolve_category(refs: &ReferenceData, text: &str) -> Option<i64> {
+pub(crate) fn resolve_category(refs: &ReferenceData, text: &str) -> Option<i64> {
     let text = text.trim();
     let first = text.split_whitespace().next()?;
     let active = || refs.categories.iter().filter(|c| c.active);
@@ -350,6 +350,28 @@ pub async fn submit(
         }
         "dispatch" => format!("/orders/{number}?done=register#act-dispatch"),
         _ => format!("/orders/{number}?done=register"),
+    };
+    // 登记并并入: the similar-orders panel's button names the parent. The call is registered
+    // (acknowledged) either way; a refused merge leaves it registered, to be merged or
+    // dispatched from its page.
+    let parent = form.text("merge_into");
+    let target = if parent.trim().is_empty() {
+        target
+    } else {
+        let action = Action::Merge(Merge {
+            parent_number: parent.trim().to_owned(),
+            note: Some("来电登记时并入".to_owned()),
+        });
+        match app
+            .act_on_order(&session.actor, &number, action, Some(created.order.version))
+            .await
+        {
+            Ok(_) => format!("/orders/{number}?done=register_merge"),
+            Err(err) => {
+                tracing::warn!(error = %err, %number, "merge after intake refused");
+                format!("/orders/{number}?done=register")
+            }
+        }
     };
     Ok(Redirect::to(&target).into_response())
 }

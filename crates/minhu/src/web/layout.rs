@@ -136,6 +136,7 @@ impl Layout {
             Some("password") => "密码已修改".to_owned(),
             Some("register") => "工单已登记".to_owned(),
             Some("register_close") => "工单已登记并直接办结".to_owned(),
+            Some("register_merge") => "工单已登记，并作为重复件并入主工单".to_owned(),
             Some(code) if minhu_domain::Action::CODES.contains(&code) => {
                 format!(
                     "操作成功：{}",

@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod format;
 pub mod intake;
+pub mod intake_similar;
 pub mod layout;
 pub mod list;
 pub mod queues;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<App> {
         .route("/orders/new", get(intake::form).post(intake::submit))
         .route("/orders/new/caller", get(intake::caller))
         .route("/orders/new/areas", get(intake::areas))
+        .route("/orders/new/similar", get(intake_similar::similar))
         .route("/orders/{number}", get(detail::show))
         .route(
             "/orders/{number}/attachments/{id}",
