@@ -7,6 +7,7 @@
 //! binary, and backup).
 
 mod attachments;
+pub mod knowledge;
 mod postgres;
 mod records;
 pub mod search;
@@ -17,11 +18,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minhu_domain::calendar::CalendarDay;
+use minhu_domain::knowledge::{
+    KnowledgeAggregate, KnowledgeEntry, KnowledgeEvent, KnowledgeTransition,
+};
 use minhu_domain::{
     HistoryEvent, Order, OrderAggregate, PolicyRule, Role, Transition, UnitInfo, UnitKind,
 };
 
 pub use attachments::{Attachment, AttachmentFile, NewAttachment};
+pub use knowledge::{
+    KnowledgeFilter, KnowledgeListItem, KnowledgePage, KnowledgeScope, KnowledgeStateFilter,
+    KnowledgeText,
+};
 pub use postgres::PgStore;
 pub use records::*;
 pub use search::{OrderSearchDocument, ReindexProgress, TextFilter};
@@ -250,6 +258,44 @@ pub trait Store: Send + Sync + 'static {
     /// the state list, in the street (or, without one, the district), newest first, at most
     /// `query.limit`, each with its similarity words.
     async fn repeat_candidates(&self, query: &RepeatQuery) -> StoreResult<Vec<RepeatCandidate>>;
+
+    // Knowledge
+    // ---- knowledge base (知识库) ----
+    /// Stores a new entry (`entry.id == 0`) with its first version and history line; returns it
+    /// as stored (revision 1).
+    async fn create_knowledge(
+        &self,
+        transition: &KnowledgeTransition,
+    ) -> StoreResult<KnowledgeAggregate>;
+    /// Writes a transition if the entry is still at `expected_revision`, else `Conflict`; the
+    /// stored entry gets revision `expected_revision + 1`. Versions are inserted or replaced by
+    /// number; the search document is written when a version is published and removed when the
+    /// entry is no longer published, in the same transaction.
+    async fn save_knowledge(
+        &self,
+        expected_revision: i64,
+        transition: &KnowledgeTransition,
+    ) -> StoreResult<KnowledgeAggregate>;
+    /// Adds `used` and `helpful` to the counters of entry `event.entry_id` and appends `event`,
+    /// if the entry is still published (else `Conflict`); the revision is left alone.
+    async fn add_knowledge_counts(
+        &self,
+        event: &KnowledgeEvent,
+        used: i64,
+        helpful: i64,
+    ) -> StoreResult<KnowledgeEntry>;
+    /// An entry with every version.
+    async fn find_knowledge(&self, id: i64) -> StoreResult<Option<KnowledgeAggregate>>;
+    /// The history of an entry, oldest first.
+    async fn knowledge_history(&self, entry_id: i64) -> StoreResult<Vec<KnowledgeEvent>>;
+    /// One page of entries matching `filter` (a count only when `page.limit` is 0).
+    async fn list_knowledge(
+        &self,
+        filter: &KnowledgeFilter,
+        page: &PageRequest,
+    ) -> StoreResult<KnowledgePage>;
+    /// Rebuilds the search documents of the published entries; returns how many were written.
+    async fn reindex_knowledge(&self) -> StoreResult<u64>;
 }
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`), creating an SQLite file

@@ -25,6 +25,7 @@ include!("shared/writes.rs");
 include!("shared/operations.rs");
 include!("shared/attachments.rs");
 include!("shared/search.rs");
+include!("shared/knowledge.rs");
 
 /// Joins an order list to the `tsvector` match of `text`, its relevance as `s.search_score`
 /// (`ts_rank` with the weights the generated columns carry: title A, caller B, body D). Units
@@ -50,6 +51,18 @@ fn push_text_join(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
 /// The order of a text search: most relevant first, then newest.
 const TEXT_RANK_ORDER: &str =
     " ORDER BY s.search_score DESC, orders.created_at DESC, orders.id DESC LIMIT ";
+
+/// Joins a knowledge list to the `tsvector` match of `text`, its relevance as `s.search_score`
+/// (`ts_rank` with the weights the generated column carries: title A, keywords B, body D).
+fn push_knowledge_text_join(qb: &mut QueryBuilder<Db>, text: &super::knowledge::KnowledgeText) {
+    qb.push(
+        " JOIN (SELECT d.entry_id AS search_id, \
+         CAST(ts_rank(d.text_tsv, q) AS DOUBLE PRECISION) AS search_score \
+         FROM knowledge_search d, to_tsquery('simple', ",
+    );
+    qb.push_bind(text.tsquery());
+    qb.push(") q WHERE d.text_tsv @@ q) s ON s.search_id = e.id");
+}
 
 /// How many connections one app node keeps at most.
 const MAX_CONNECTIONS: u32 = 16;

@@ -29,6 +29,7 @@ include!("shared/writes.rs");
 include!("shared/operations.rs");
 include!("shared/attachments.rs");
 include!("shared/search.rs");
+include!("shared/knowledge.rs");
 
 /// Joins an order list to the FTS5 match of `text`, its relevance as `s.search_score`: BM25
 /// with the title weighing 4, the caller's name 2 and the body 1 (lower is better).
@@ -44,6 +45,18 @@ fn push_text_join(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
 /// The order of a text search: most relevant first, then newest.
 const TEXT_RANK_ORDER: &str =
     " ORDER BY s.search_score ASC, orders.created_at DESC, orders.id DESC LIMIT ";
+
+/// Joins a knowledge list to the FTS5 match of `text`, its relevance as `s.search_score`: minus
+/// BM25 (so that higher is better, as on PostgreSQL) with the title weighing 4, the keywords 2
+/// and the body 1.
+fn push_knowledge_text_join(qb: &mut QueryBuilder<Db>, text: &super::knowledge::KnowledgeText) {
+    qb.push(
+        " JOIN (SELECT rowid AS search_id, -bm25(knowledge_fts, 4.0, 2.0, 1.0) AS search_score \
+         FROM knowledge_fts WHERE knowledge_fts MATCH ",
+    );
+    qb.push_bind(text.fts5_match());
+    qb.push(") s ON s.search_id = e.id");
+}
 
 /// How many connections serve reads.
 const READ_CONNECTIONS: u32 = 4;

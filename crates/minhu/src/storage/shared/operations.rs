@@ -1100,10 +1100,57 @@ impl Store for BackendStore {
                     item: OrderListItem {
                         order: order_from_row(row)?,
                         lead_unit_id: col(row, "lead_unit_id")?,
+                        repeat_count: col(row, "repeat_count")?,
                     },
                     similarity_words: col(row, "similarity_words")?,
                 })
             })
             .collect()
+    }
+
+    // ---- knowledge base (知识库) ----
+
+    async fn create_knowledge(
+        &self,
+        transition: &KnowledgeTransition,
+    ) -> StoreResult<KnowledgeAggregate> {
+        create_knowledge_entry(&self.write, transition).await
+    }
+
+    async fn save_knowledge(
+        &self,
+        expected_revision: i64,
+        transition: &KnowledgeTransition,
+    ) -> StoreResult<KnowledgeAggregate> {
+        save_knowledge_transition(&self.write, expected_revision, transition).await
+    }
+
+    async fn add_knowledge_counts(
+        &self,
+        event: &KnowledgeEvent,
+        used: i64,
+        helpful: i64,
+    ) -> StoreResult<KnowledgeEntry> {
+        add_knowledge_counts(&self.write, event, used, helpful).await
+    }
+
+    async fn find_knowledge(&self, id: i64) -> StoreResult<Option<KnowledgeAggregate>> {
+        find_knowledge_entry(&self.read, id).await
+    }
+
+    async fn knowledge_history(&self, entry_id: i64) -> StoreResult<Vec<KnowledgeEvent>> {
+        knowledge_events_of(&self.read, entry_id).await
+    }
+
+    async fn list_knowledge(
+        &self,
+        filter: &KnowledgeFilter,
+        page: &PageRequest,
+    ) -> StoreResult<KnowledgePage> {
+        list_knowledge_entries(&self.read, filter, page).await
+    }
+
+    async fn reindex_knowledge(&self) -> StoreResult<u64> {
+        reindex_knowledge_entries(&self.write).await
     }
 }
