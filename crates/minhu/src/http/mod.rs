@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod knowledge;
 pub mod orders;
 mod query;
 pub mod similar;
@@ -55,6 +56,7 @@ use crate::service::App;
         (name = "orders", description = "工单登记、查询"),
         (name = "actions", description = "工单流转操作"),
         (name = "calendar", description = "工作日历与时限计算"),
+        (name = "knowledge", description = "知识库：检索、编辑、审核"),
         (name = "admin", description = "系统管理"),
         (name = "health", description = "健康检查"),
     )
@@ -87,6 +89,7 @@ fn api() -> OpenApiRouter<App> {
         .merge(orders::routes())
         .merge(actions::routes())
         .merge(calendar::routes())
+        .merge(knowledge::routes())
         .merge(admin::routes())
         .merge(attachments::routes())
         .merge(health::routes())

@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod desk;
+pub mod knowledge;
 pub mod orders;
 pub mod queues;
 pub mod search;

@@ -257,15 +257,21 @@ impl App {
             merge_parent: merge_parent.as_ref(),
         };
         let transition = lifecycle::apply(&ctx, &aggregate, &action)?;
-        if !uploads.is_empty() {
-            return self
-                .save_with_files(actor, action.code(), order.version, transition, uploads)
-                .await;
+        // Closed directly with a knowledge entry: the entry must be live; its use is counted
+        // once the order's transition is stored.
+        let knowledge_use = self.knowledge_use_for(actor, &action, order.id).await?;
+        let saved = if uploads.is_empty() {
+            self.store
+                .save_transition(order.version, &transition)
+                .await?
+        } else {
+            self.save_with_files(actor, action.code(), order.version, transition, uploads)
+                .await?
+        };
+        if let Some(used) = &knowledge_use {
+            self.record_knowledge_use(used).await;
         }
-        Ok(self
-            .store
-            .save_transition(order.version, &transition)
-            .await?)
+        Ok(saved)
     }
 
     /// One order with its assignments, history and the actions the actor may take now. The
