@@ -387,4 +387,8 @@ fn reindex_rebuilds_the_search_index_of_the_demo_city() {
         .expect("the order count first");
     assert!(orders >= 300, "{out}");
     assert!(out.contains(&format!("Indexed {orders} orders")), "{out}");
+    assert!(
+        out.contains("Indexed 249 published knowledge entries"),
+        "{out}"
+    );
 }

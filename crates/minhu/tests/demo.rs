@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use minhu::config::Config;
 use minhu::demo::seed_demo;
 use minhu::service::App;
-use minhu::storage::{OrderFilter, PageRequest};
+use minhu::service::knowledge::KnowledgeQuery;
+use minhu::storage::{KnowledgeFilter, OrderFilter, PageRequest};
 use minhu_domain::lifecycle::check_invariants;
 use minhu_domain::{OrderState, Role, UnitKind};
 
@@ -199,6 +200,73 @@ async fn the_demo_city_is_complete_on_every_backend() {
                 .any(|o| o.appeal.is_some() && !o.evaluation_excluded)
         );
         assert!(orders.iter().any(|o| o.citizen.confidential));
+
+        // The knowledge base: every entry live and searchable; orders closed directly cite one.
+        let now = chrono::Utc::now();
+        let live = app
+            .store
+            .list_knowledge(
+                &KnowledgeFilter::live(now),
+                &PageRequest {
+                    limit: 0,
+                    offset: 0,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            usize::try_from(live.total).unwrap(),
+            summary.knowledge_entries,
+            "{backend}"
+        );
+        assert!(summary.knowledge_entries >= 200, "{backend}");
+        let first = app
+            .store
+            .list_knowledge(
+                &KnowledgeFilter::live(now),
+                &PageRequest {
+                    limit: 20,
+                    offset: 0,
+                },
+            )
+            .await
+            .unwrap();
+        let temporary = first
+            .items
+            .iter()
+            .take_while(|i| i.entry.content.temporary)
+            .count();
+        assert!(temporary >= 10, "{backend}: live temporary entries first");
+        let editor = app
+            .store
+            .find_user_by_username("editor1")
+            .await
+            .unwrap()
+            .unwrap();
+        let editor = app.actor_for(&editor).await.unwrap();
+        for word in ["停水", "井盖", "社保卡", "公积金提取"] {
+            let found = app
+                .search_knowledge(
+                    &editor,
+                    &KnowledgeQuery {
+                        q: Some(word.to_owned()),
+                        ..KnowledgeQuery::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(
+                found.page.total > 0 && !found.any_word,
+                "{backend}: nothing about {word}"
+            );
+        }
+        let cited: Vec<i64> = orders.iter().filter_map(|o| o.knowledge_entry_id).collect();
+        assert!(
+            !cited.is_empty(),
+            "{backend}: no order closed with an entry"
+        );
+        let entry = app.store.find_knowledge(cited[0]).await.unwrap().unwrap();
+        assert!(entry.entry.used_count > 0, "{backend}");
 
         // Seeding again is refused and changes nothing.
         let again = seed_demo(&app, "password").await.unwrap_err();

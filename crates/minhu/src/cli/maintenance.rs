@@ -62,6 +62,7 @@ pub(super) async fn seed_demo_city(app: &App, fresh: bool) -> anyhow::Result<Dem
     // The demo's place names are in the dictionary only now: cut its orders again with them.
     app.register_place_names().await?;
     app.reindex_orders(false, 500, |_| {}).await?;
+    app.reindex_knowledge().await?;
     print_summary(&summary);
     let shown = if generated {
         format!("{password}   (shown only now; set MINHU_DEMO_PASSWORD to choose it)")
@@ -117,7 +118,8 @@ pub(super) fn print_bootstrap(report: &BootstrapReport, source: &str) {
 fn print_summary(summary: &DemoSummary) {
     println!(
         "Demo city {}: {} districts, {} streets, {} communities, {} bureaus and companies, \
-         {} categories ({} leaves), {} time-limit rules, {} dispatch catalogue entries, {} users, {} orders.",
+         {} categories ({} leaves), {} time-limit rules, {} dispatch catalogue entries, {} users, {} orders, \
+         {} knowledge entries.",
         demo::CITY_NAME,
         summary.districts,
         summary.streets,
@@ -129,6 +131,7 @@ fn print_summary(summary: &DemoSummary) {
         summary.catalogue_entries,
         summary.users,
         summary.orders,
+        summary.knowledge_entries,
     );
     let states: Vec<String> = summary
         .orders_by_state
@@ -202,5 +205,7 @@ pub(super) async fn reindex(config: Config, missing: bool) -> anyhow::Result<Exi
         "Indexed {done} orders in {seconds:.1} s ({:.0} orders/s).",
         done as f64 / seconds.max(0.001)
     );
+    let entries = app.reindex_knowledge().await?;
+    println!("Indexed {entries} published knowledge entries.");
     Ok(ExitCode::SUCCESS)
 }

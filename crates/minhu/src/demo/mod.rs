@@ -1,9 +1,11 @@
 //! The demo city 云澜市 (fictional): districts, streets and communities, bureaus and public-service
 //! companies, a category tree with time-limit policies and a dispatch catalogue, one account per
-//! role, and about 300 orders in every state — all created through the same use cases as real
-//! data, so every order's history is real. Deterministic: the same seed gives the same city.
+//! role, about 300 orders in every state and a knowledge base of about 250 entries — all created
+//! through the same use cases as real data, so every order's history is real. Deterministic: the
+//! same seed gives the same city.
 
 mod categories;
+pub mod knowledge;
 pub mod knowledge_data;
 mod orders;
 mod stories;
@@ -45,6 +47,8 @@ pub struct DemoSummary {
     pub users: usize,
     /// Orders registered.
     pub orders: usize,
+    /// Knowledge entries published (知识库), temporary ones moved to the seeding day.
+    pub knowledge_entries: usize,
     /// Order counts per state code, as stored.
     pub orders_by_state: Vec<(String, i64)>,
     /// The accounts created.
@@ -111,6 +115,8 @@ pub async fn seed_demo(app: &App, password: &str) -> AppResult<DemoSummary> {
     let policy_rules = categories::create_policies(app, &tree).await?;
     let catalogue_entries = categories::create_catalogue(app, &tree, &city).await?;
     let people = users::create_people(app, &city, password).await?;
+    // Before the orders, so that orders closed directly can cite an entry.
+    let knowledge_entries = knowledge::seed_knowledge(app, &tree).await?;
     let orders = orders::Seeder::new(app, &city, &tree, &people)
         .seed()
         .await?;
@@ -130,6 +136,7 @@ pub async fn seed_demo(app: &App, password: &str) -> AppResult<DemoSummary> {
         catalogue_entries,
         users: people.accounts.len(),
         orders,
+        knowledge_entries,
         orders_by_state,
         accounts: people.accounts.clone(),
     };
@@ -138,14 +145,15 @@ pub async fn seed_demo(app: &App, password: &str) -> AppResult<DemoSummary> {
         "seed_demo",
         CITY_NAME,
         Some(format!(
-            "units={} categories={} users={} orders={}",
+            "units={} categories={} users={} orders={} knowledge={}",
             1 + summary.districts
                 + summary.streets
                 + summary.communities
                 + summary.bureaus_and_enterprises,
             summary.categories,
             summary.users,
-            summary.orders
+            summary.orders,
+            summary.knowledge_entries
         )),
         None,
     )

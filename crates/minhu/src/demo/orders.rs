@@ -320,14 +320,26 @@ impl<'a> Seeder<'a> {
         let (order, answer) = self
             .register(&draft, None, Some(OrderType::Consultation))
             .await?;
-        let number = order.order.number;
         let agent = self.agent();
+        // The agent answers from the knowledge base's best entry for the call, if any.
+        let knowledge_entry_id = self
+            .app
+            .suggest_for_order(
+                &agent,
+                Some(order.order.category_id),
+                &order.order.title,
+                &order.order.content,
+            )
+            .await?
+            .first()
+            .map(|s| s.item.entry.id);
+        let number = order.order.number;
         self.act(
             &agent,
             &number,
             Action::CloseDirect(CloseDirect {
                 answer,
-                knowledge_entry_id: None,
+                knowledge_entry_id,
             }),
         )
         .await?;

@@ -461,6 +461,12 @@ impl App {
         Ok(suggestions)
     }
 
+    /// Cuts the published entries' words again (after the dictionary gained place names, or to
+    /// repair the index); returns how many entries were indexed.
+    pub async fn reindex_knowledge(&self) -> AppResult<u64> {
+        Ok(self.store.reindex_knowledge().await?)
+    }
+
     /// For an order about to be closed directly with a knowledge entry (直接办结, `close_direct`
     /// with `knowledge_entry_id`): the use to record, once the order's transition is stored. An
     /// unknown entry, one the actor may not read or one not live now is refused on the field
