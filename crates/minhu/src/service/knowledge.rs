@@ -257,9 +257,11 @@ impl App {
             })
     }
 
-    /// One entry with every version, its history and the actions the actor may take now.
+    /// One entry with its versions, its history and the actions the actor may take now. Those
+    /// who may edit the entry (editors, its unit) get every version; other readers only the
+    /// versions that were published, not drafts or versions in review.
     pub async fn get_knowledge(&self, actor: &Actor, id: i64) -> AppResult<KnowledgeDetail> {
-        let aggregate = self.readable_knowledge(actor, id).await?;
+        let mut aggregate = self.readable_knowledge(actor, id).await?;
         let history = self.store.knowledge_history(id).await?;
         let now = self.now();
         let units = self.knowledge_units(actor, &[]).await?;
@@ -272,6 +274,14 @@ impl App {
             .into_iter()
             .filter(|code| *code != "record_use")
             .collect();
+        if !knowledge::can_edit_entry(actor, &aggregate.entry) {
+            aggregate.versions.retain(|v| {
+                matches!(
+                    v.state,
+                    KnowledgeState::Published | KnowledgeState::Superseded
+                )
+            });
+        }
         Ok(KnowledgeDetail {
             state: knowledge::effective_state(&aggregate.entry, now),
             aggregate,

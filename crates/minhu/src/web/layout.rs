@@ -66,6 +66,18 @@ const MENU: &[(&str, &str, &[Role])] = &[
     ("办理中", "/orders?state=in_progress", &[Role::Supervisor]),
     ("待审核", "/review", &[Role::Supervisor]),
     ("待回访", "/visits", &[Role::Visitor]),
+    (
+        "知识库",
+        "/knowledge",
+        &[
+            Role::Agent,
+            Role::KnowledgeEditor,
+            Role::Dispatcher,
+            Role::UnitHandler,
+            Role::UnitLeader,
+            Role::SubCentre,
+        ],
+    ),
     ("系统管理", "/admin/units", &[Role::Admin]),
     ("修改密码", "/password", &[]),
 ];

@@ -14,6 +14,7 @@ pub mod export;
 pub mod format;
 pub mod intake;
 pub mod intake_similar;
+pub mod knowledge;
 pub mod layout;
 pub mod list;
 pub mod queues;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<App> {
         .merge(export::routes())
         .merge(queues::routes())
         .merge(review_visit::routes())
+        .merge(knowledge::routes())
         // Last, so that it covers every route above: CSP, nosniff, Referrer-Policy.
         .layer(axum::middleware::map_response(security::headers))
 }
