@@ -450,7 +450,10 @@ async fn search_browse_internal_entries_and_suggestions() {
         assert_eq!(status, StatusCode::OK, "{answer}");
         let items = answer["items"].as_array().unwrap();
         assert!(items.len() >= 3 && items.len() <= 5, "{backend}: {answer}");
-        assert_eq!(items[0]["entry"]["title"], "东华门街道今日计划停水", "{answer}");
+        assert_eq!(
+            items[0]["entry"]["title"], "东华门街道今日计划停水",
+            "{answer}"
+        );
         assert!(
             items
                 .iter()
