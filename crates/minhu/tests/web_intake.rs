@@ -417,3 +417,138 @@ async fn similar_orders_show_while_typing_and_a_call_is_merged_into_one() {
         assert!(parent_page.body.contains(&child));
     }
 }
+
+/// Publishes a water-cut entry as a new knowledge editor; returns its id.
+async fn water_cut_entry(t: &TestApp) -> i64 {
+    t.app
+        .create_user_with_password(
+            "knowledge1",
+            "知识库管理员一",
+            t.fixture.centre.id,
+            &[minhu_domain::Role::KnowledgeEditor],
+            PASSWORD,
+        )
+        .await
+        .unwrap();
+    let editor = t.login("knowledge1").await;
+    let (status, created) = t
+        .post(
+            &editor,
+            "/api/v1/knowledge",
+            json!({
+                "category_id": t.fixture.cat_water_cut.id,
+                "title": "计划停水的查询与应急供水",
+                "body": "## 答复口径\n\n计划停水会提前24小时公告。停水期间可拨打供水服务热线申请应急供水车。",
+                "keywords": ["停水", "应急供水"],
+                "source_unit_id": t.fixture.water.id,
+                "visibility": "public"
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    for action in ["submit", "approve"] {
+        let (status, body) = t
+            .post(
+                &editor,
+                &format!("/api/v1/knowledge/{id}/{action}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    }
+    id
+}
+
+#[tokio::test]
+async fn the_knowledge_panel_suggests_and_closes_an_order_with_an_entry() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let backend = t.backend();
+        let entry = water_cut_entry(&t).await;
+        let mut a = Browser::signed_in(&t, "agent1").await;
+        let page = a.get("/orders/new").await;
+        assert!(page.body.contains("id=\"knowledge-panel\""));
+        let csrf = page.hidden("_csrf");
+
+        // Suggested from the call's category and words, and found by the panel's search box.
+        let panel = a
+            .get("/orders/new/knowledge?category=030101&title=多福巷停水&content=从早上开始停水")
+            .await;
+        assert_eq!(panel.status, StatusCode::OK);
+        assert!(
+            panel.body.contains(&format!("href=\"/knowledge/{entry}\"")),
+            "{backend}: {}",
+            panel.body
+        );
+        assert!(
+            panel.body.contains("<mark>停水</mark>"),
+            "{backend}: the words marked"
+        );
+        assert!(
+            panel
+                .body
+                .contains(&format!("name=\"knowledge_entry_id\" value=\"{entry}\"")),
+            "{backend}"
+        );
+        let panel = a.get("/orders/new/knowledge?kq=应急供水").await;
+        assert!(
+            panel.body.contains("<mark>应急</mark>"),
+            "{backend}: {}",
+            panel.body
+        );
+        let panel = a.get("/orders/new/knowledge?kq=燃气").await;
+        assert!(
+            panel.body.contains("没有找到“燃气”相关的知识"),
+            "{}",
+            panel.body
+        );
+
+        // 据此答复 fills the answer with the entry's text and names it.
+        let answer = a
+            .get(&format!(
+                "/orders/new/knowledge/answer?knowledge_entry_id={entry}"
+            ))
+            .await;
+        assert!(
+            answer.body.starts_with("<textarea id=\"answer\""),
+            "{}",
+            answer.body
+        );
+        assert!(
+            answer.body.contains("计划停水会提前24小时公告"),
+            "{}",
+            answer.body
+        );
+        assert!(answer.body.contains("答复取自知识库"));
+
+        // 保存并直接办结 with the entry: the order records it and the entry counts the use.
+        let mut form = intake_form(&t, &csrf, "close");
+        form.push(("answer", "计划停水会提前24小时公告。".to_owned()));
+        form.push(("knowledge_entry_id", entry.to_string()));
+        let page = a.post("/orders/new", &pairs(&form)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert!(
+            page.location().ends_with("done=register_close"),
+            "{}",
+            page.location()
+        );
+        let number = page
+            .location()
+            .trim_start_matches("/orders/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let agent = t.login("agent1").await;
+        let order = t.order(&agent, &number).await;
+        assert_eq!(order["state"], json!("closed_direct"), "{backend}");
+        assert_eq!(
+            order["knowledge_entry_id"],
+            json!(entry),
+            "{backend}: {order}"
+        );
+        let (_, view) = t.get(&agent, &format!("/api/v1/knowledge/{entry}")).await;
+        assert_eq!(view["used_count"], json!(1), "{backend}: {view}");
+    }
+}

@@ -335,7 +335,8 @@ pub async fn submit(
         "close" => {
             let action = Action::CloseDirect(CloseDirect {
                 answer: form.text("answer"),
-                knowledge_entry_id: None,
+                // The entry chosen in the knowledge panel (据此答复), if any.
+                knowledge_entry_id: form.text("knowledge_entry_id").trim().parse().ok(),
             });
             match app
                 .act_on_order(&session.actor, &number, action, Some(created.order.version))

@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod format;
 pub mod intake;
+pub mod intake_knowledge;
 pub mod intake_similar;
 pub mod knowledge;
 pub mod layout;
@@ -43,6 +44,8 @@ pub fn routes() -> Router<App> {
         .route("/orders/new/caller", get(intake::caller))
         .route("/orders/new/areas", get(intake::areas))
         .route("/orders/new/similar", get(intake_similar::similar))
+        .route("/orders/new/knowledge", get(intake_knowledge::panel))
+        .route("/orders/new/knowledge/answer", get(intake_knowledge::answer))
         .route("/orders/{number}", get(detail::show))
         .route(
             "/orders/{number}/attachments/{id}",
