@@ -45,7 +45,10 @@ pub fn routes() -> Router<App> {
         .route("/orders/new/areas", get(intake::areas))
         .route("/orders/new/similar", get(intake_similar::similar))
         .route("/orders/new/knowledge", get(intake_knowledge::panel))
-        .route("/orders/new/knowledge/answer", get(intake_knowledge::answer))
+        .route(
+            "/orders/new/knowledge/answer",
+            get(intake_knowledge::answer),
+        )
         .route("/orders/{number}", get(detail::show))
         .route(
             "/orders/{number}/attachments/{id}",
