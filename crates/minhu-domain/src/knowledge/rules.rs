@@ -172,38 +172,8 @@ fn ensure_state(ok: bool, code: &str, state: KnowledgeState) -> Result<(), Domai
     }
 }
 
-/// A required free text: trimmed, non-empty, at most `max` characters.
-pub(super) fn required_text(
-    field: &str,
-    label: &str,
-    value: &str,
-    max: usize,
-) -> Result<String, DomainError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(DomainError::invalid(field, format!("{label}不能为空")));
-    }
-    if trimmed.chars().count() > max {
-        return Err(DomainError::invalid(
-            field,
-            format!("{label}长度不能超过{max}字"),
-        ));
-    }
-    Ok(trimmed.to_owned())
-}
-
-/// An optional free text: trimmed, empty counts as absent, at most `max` characters.
-pub(super) fn optional_text(
-    field: &str,
-    label: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, DomainError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => required_text(field, label, text, max).map(Some),
-    }
-}
+/// The free-text rules of the lifecycle: trimmed, non-empty (or absent), at most `max` characters.
+pub(super) use crate::lifecycle::common::{optional_text, required_text};
 
 /// The keywords trimmed, empty ones dropped, duplicates removed (first kept), then checked.
 fn keywords(values: &[String]) -> Result<Vec<String>, DomainError> {

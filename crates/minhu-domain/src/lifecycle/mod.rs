@@ -8,7 +8,7 @@
 //! order (its version not bumped: storage does that), every assignment (new ones with `id == 0`)
 //! and the history events that record it.
 
-mod common;
+pub(crate) mod common;
 mod followup;
 pub(crate) mod guards;
 mod intake;

@@ -430,25 +430,7 @@ impl App {
             .ok_or_else(|| AppError::invalid("category_id", "问题分类不存在"))?;
         let chain = category.chain();
         let catalogue = self.store.list_catalogue().await?;
-        let mut ranked: Vec<(usize, u8, i64)> = catalogue
-            .iter()
-            .filter_map(|entry| {
-                let depth = chain.iter().position(|c| *c == entry.category_id)?;
-                let district_rank = match (entry.district_id, district_id) {
-                    (Some(d), Some(wanted)) if d == wanted => 0,
-                    (None, _) => 1,
-                    _ => return None,
-                };
-                Some((depth, district_rank, entry.unit_id))
-            })
-            .collect();
-        ranked.sort_unstable();
-        let mut ids: Vec<i64> = Vec::new();
-        for (_, _, unit_id) in ranked {
-            if !ids.contains(&unit_id) {
-                ids.push(unit_id);
-            }
-        }
+        let ids = super::queues::rank_catalogue(&catalogue, &chain, district_id);
         let units = self.store.units_by_ids(&ids).await?;
         Ok(ids
             .iter()
