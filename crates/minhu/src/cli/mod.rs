@@ -5,6 +5,7 @@
 //! Failures end in one human sentence on stderr and a non-zero exit code, never a panic.
 
 mod calendar;
+mod generate;
 mod maintenance;
 mod serve;
 mod user;
@@ -54,6 +55,19 @@ pub enum Command {
         /// Only the orders that have no search document yet.
         #[arg(long)]
         missing: bool,
+    },
+    /// Fill the demo city (seeded first into an empty database) with a realistic order history,
+    /// in bulk, with a progress bar; deterministic for a seed.
+    Gen {
+        /// How many orders to generate.
+        #[arg(long)]
+        orders: u64,
+        /// The random seed: the same seed on the same database gives the same orders.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Years of history, ending now.
+        #[arg(long, default_value_t = 3)]
+        years: u32,
     },
     /// Write a consistent copy of the SQLite database while it is in use.
     Backup {
@@ -131,7 +145,10 @@ fn parse_role(code: &str) -> Result<Role, String> {
 /// code.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(matches!(cli.command, Command::Serve(_)));
+    init_tracing(
+        matches!(cli.command, Command::Serve(_)),
+        matches!(cli.command, Command::Gen { .. }),
+    );
     match run(cli).await {
         Ok(code) => code,
         Err(err) => {
@@ -150,6 +167,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => maintenance::demo(config).await,
         Command::Backup { path } => maintenance::backup(config, &path).await,
         Command::Reindex { missing } => maintenance::reindex(config, missing).await,
+        Command::Gen {
+            orders,
+            seed,
+            years,
+        } => generate::run(config, orders, seed, years).await,
         Command::User(command) => user::run(config, command).await,
         Command::Calendar(command) => calendar::run(config, command).await,
     }
@@ -157,8 +179,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Logs go to stderr (so that command output on stdout stays clean), filtered by `RUST_LOG`;
 /// the server logs at `info` by default, the other commands only warnings.
-fn init_tracing(server: bool) {
-    let default = if server { "info" } else { "warn" };
+fn init_tracing(server: bool, bulk: bool) {
+    // A bulk load's large statements are slow by design: do not warn about each.
+    let default = match (server, bulk) {
+        (true, _) => "info",
+        (false, true) => "warn,sqlx::query=error",
+        (false, false) => "warn",
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     // A second initialisation (in tests) is harmless: keep the first subscriber.
     let _ = tracing_subscriber::fmt()

@@ -10,7 +10,7 @@ pub mod knowledge_data;
 mod orders;
 mod stories;
 mod stories_public;
-mod texts;
+pub(crate) mod texts;
 mod units;
 mod users;
 

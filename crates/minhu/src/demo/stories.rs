@@ -7,7 +7,7 @@
 use minhu_domain::OrderType;
 
 /// The words of one leaf category.
-pub(super) struct Template {
+pub(crate) struct Template {
     pub code: &'static str,
     /// The order types this matter comes as; the first is the most common.
     pub types: &'static [OrderType],

@@ -112,7 +112,7 @@ const CLOSINGS: &[&str] = &[
 
 /// Where an order happens.
 #[derive(Debug, Clone)]
-pub(super) struct Place {
+pub(crate) struct Place {
     pub district: String,
     pub street: String,
     pub community: String,
@@ -120,7 +120,7 @@ pub(super) struct Place {
 
 /// The filled-in words of one order.
 #[derive(Debug, Clone)]
-pub(super) struct Story {
+pub(crate) struct Story {
     pub title: String,
     pub content: String,
     pub address: String,
@@ -129,7 +129,7 @@ pub(super) struct Story {
 }
 
 /// The words of a leaf category, if the demo has any (`compose` falls back to neutral words).
-pub(super) fn template(code: &str) -> Option<&'static Template> {
+pub(crate) fn template(code: &str) -> Option<&'static Template> {
     TEMPLATES.iter().chain(PUBLIC).find(|t| t.code == code)
 }
 
@@ -171,7 +171,7 @@ fn opening(channel: Channel) -> &'static str {
 }
 
 /// The words of an order in a leaf category named `leaf_name`.
-pub(super) fn compose(
+pub(crate) fn compose(
     rng: &mut StdRng,
     code: &str,
     leaf_name: &str,
@@ -228,7 +228,7 @@ pub(super) fn compose(
 }
 
 /// A caller: name (sometimes withheld), phone, gender, tags.
-pub(super) fn caller(rng: &mut StdRng, elderly: bool, confidential: bool) -> Citizen {
+pub(crate) fn caller(rng: &mut StdRng, elderly: bool, confidential: bool) -> Citizen {
     let surname = pick(rng, SURNAMES);
     let gender = if rng.random_bool(0.5) {
         Gender::Male
@@ -263,7 +263,7 @@ pub(super) fn caller(rng: &mut StdRng, elderly: bool, confidential: bool) -> Cit
 }
 
 /// A mobile number like `13812345678`.
-pub(super) fn phone(rng: &mut StdRng) -> String {
+pub(crate) fn phone(rng: &mut StdRng) -> String {
     format!(
         "{}{:08}",
         pick(rng, PHONE_PREFIXES),
@@ -272,12 +272,12 @@ pub(super) fn phone(rng: &mut StdRng) -> String {
 }
 
 /// A company name for requests from enterprises (涉企).
-pub(super) fn enterprise(rng: &mut StdRng) -> String {
+pub(crate) fn enterprise(rng: &mut StdRng) -> String {
     pick(rng, COMPANIES).to_owned()
 }
 
 /// The channel a request came by: mostly the phone.
-pub(super) fn channel(rng: &mut StdRng) -> Channel {
+pub(crate) fn channel(rng: &mut StdRng) -> Channel {
     match rng.random_range(0..100) {
         0..60 => Channel::Phone,
         60..72 => Channel::Web,
@@ -291,7 +291,7 @@ pub(super) fn channel(rng: &mut StdRng) -> Channel {
 }
 
 /// How urgent a matter in this leaf is.
-pub(super) fn urgency(rng: &mut StdRng, code: &str) -> Urgency {
+pub(crate) fn urgency(rng: &mut StdRng, code: &str) -> Urgency {
     match code {
         "030101" => Urgency::Emergency,
         "010101" | "020101" | "030201" | "040101" | "050102" | "060101" | "09010101" => {
@@ -307,7 +307,7 @@ pub(super) fn urgency(rng: &mut StdRng, code: &str) -> Urgency {
 }
 
 /// Calls that belong to an emergency line: the line, a title and what the caller said.
-pub(super) const TRANSFERS: &[(EmergencyLine, &str, &str)] = &[
+pub(crate) const TRANSFERS: &[(EmergencyLine, &str, &str)] = &[
     (
         EmergencyLine::Police110,
         "{xq}门口有人打架",
@@ -332,7 +332,7 @@ pub(super) const TRANSFERS: &[(EmergencyLine, &str, &str)] = &[
 
 /// Requests that have their own legal channel: the channel, a title, the matter, what the
 /// caller is told.
-pub(super) const REJECTIONS: &[(LegalChannel, &str, &str, &str)] = &[
+pub(crate) const REJECTIONS: &[(LegalChannel, &str, &str, &str)] = &[
     (
         LegalChannel::Litigation,
         "要求12345判定邻里财产纠纷",
@@ -366,7 +366,7 @@ pub(super) const REJECTIONS: &[(LegalChannel, &str, &str, &str)] = &[
 ];
 
 /// Fills the placeholders of a special text (transfers, rejections).
-pub(super) fn special(rng: &mut StdRng, text: &str, place: &Place) -> String {
+pub(crate) fn special(rng: &mut StdRng, text: &str, place: &Place) -> String {
     let estate = pick(rng, ESTATES);
     let building = rng.random_range(1..30);
     fill(rng, text, place, estate, building)

@@ -7,6 +7,7 @@
 //! binary, and backup).
 
 mod attachments;
+mod generated;
 pub mod knowledge;
 mod postgres;
 mod records;
@@ -26,6 +27,7 @@ use minhu_domain::{
 };
 
 pub use attachments::{Attachment, AttachmentFile, NewAttachment};
+pub use generated::{GeneratedBatch, GeneratedOrder, GeneratorStart};
 pub use knowledge::{
     KnowledgeFilter, KnowledgeListItem, KnowledgePage, KnowledgeScope, KnowledgeStateFilter,
     KnowledgeText,
@@ -296,6 +298,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<KnowledgePage>;
     /// Rebuilds the search documents of the published entries; returns how many were written.
     async fn reindex_knowledge(&self) -> StoreResult<u64>;
+
+    // Generator
+    // ---- bulk load of generated orders (`minhu gen`) ----
+    /// The next free order and assignment ids and the stored daily number sequences.
+    async fn generator_start(&self) -> StoreResult<GeneratorStart>;
+    /// Writes finished orders (ids, numbers, assignments, history, search documents) with
+    /// multi-row INSERTs in one transaction, and raises the daily sequences to the numbers used.
+    /// Not for live traffic: on SQLite the transaction is not synced to disk (a re-runnable bulk
+    /// load).
+    async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()>;
 }
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`), creating an SQLite file

@@ -26,6 +26,7 @@ include!("shared/operations.rs");
 include!("shared/attachments.rs");
 include!("shared/search.rs");
 include!("shared/knowledge.rs");
+include!("shared/generate.rs");
 
 /// Joins an order list to the `tsvector` match of `text`, its relevance as `s.search_score`
 /// (`ts_rank` with the weights the generated columns carry: title A, caller B, body D). Units

@@ -1153,4 +1153,13 @@ impl Store for BackendStore {
     async fn reindex_knowledge(&self) -> StoreResult<u64> {
         reindex_knowledge_entries(&self.write).await
     }
+
+    // Generator
+    async fn generator_start(&self) -> StoreResult<GeneratorStart> {
+        generator_start_of(&self.write).await
+    }
+
+    async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()> {
+        bulk_insert_batch(&self.write, batch).await
+    }
 }

@@ -1,0 +1,54 @@
+//! `minhu gen`: the order history generator, with a progress bar and the rate at the end.
+
+use std::process::ExitCode;
+
+use super::maintenance::seed_demo_city;
+use super::open;
+use crate::config::Config;
+use crate::demo;
+use crate::generate::{GenOptions, generate};
+
+/// Seeds the demo city if the database is empty, then generates `orders` orders.
+pub(super) async fn run(
+    config: Config,
+    orders: u64,
+    seed: u64,
+    years: u32,
+) -> anyhow::Result<ExitCode> {
+    let url = config.database_url.clone();
+    let app = open(config).await?;
+    if demo::is_seedable(&app).await? {
+        let fresh = app.store.count_users().await? == 0;
+        seed_demo_city(&app, fresh).await?;
+    }
+    println!(
+        "Generating {orders} orders over {years} years (seed {seed}) into {} …",
+        crate::storage::redact_url(&url)
+    );
+    let bar = indicatif::ProgressBar::new(orders);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} orders  {per_sec}  eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let options = GenOptions {
+        orders,
+        seed,
+        years,
+        now: app.now(),
+    };
+    let report = generate(&app, &options, |n| bar.inc(n)).await?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "Generated {} orders ({} history lines) from {} to {} in {seconds:.1} s: {:.0} orders/s.",
+        report.orders,
+        report.history_lines,
+        report.first_day.map(|d| d.to_string()).unwrap_or_default(),
+        report.last_day.map(|d| d.to_string()).unwrap_or_default(),
+        report.orders as f64 / seconds.max(f64::MIN_POSITIVE)
+    );
+    Ok(ExitCode::SUCCESS)
+}
