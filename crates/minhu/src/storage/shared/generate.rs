@@ -25,7 +25,13 @@ fn multi_insert(values: Values, table: &str, rows: usize) -> StoreResult<(String
             if col > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", row * per_row + col + 1));
+            if BACKEND_NAME == "sqlite" {
+                // Anonymous parameters: SQLite looks a named one (`$n`) up in a list, once
+                // per bind, which makes a statement of thousands of `$n` quadratic.
+                sql.push('?');
+            } else {
+                sql.push_str(&format!("${}", row * per_row + col + 1));
+            }
         }
         sql.push(')');
     }
