@@ -34,8 +34,10 @@ use crate::service::App;
 use crate::storage::search::order_document;
 use crate::storage::{CatalogueEntry, GeneratedBatch, GeneratedOrder};
 
-/// Orders per run of days handed to one worker.
-const CHUNK_ORDERS: u64 = 4_000;
+/// Orders per run of days handed to one worker. Small runs keep the writer and the workers busy
+/// at the same time: 4,000 gave 6,500 orders/s with 103% CPU on 2 cores, 2,000 gives 9,900 with
+/// 161% (1,000 is no better).
+const CHUNK_ORDERS: u64 = 2_000;
 /// Assignment ids reserved per order (an order gets at most a few assignments).
 const ASSIGNMENT_IDS_PER_ORDER: i64 = 8;
 
@@ -336,7 +338,7 @@ pub async fn generate(
         .map_or(2, |n| n.get())
         .clamp(1, 8);
     let queue = Arc::new(std::sync::Mutex::new(chunks.into_iter()));
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, GeneratedBatch)>(threads * 2);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, GeneratedBatch)>(threads * 4);
     let mut workers = Vec::with_capacity(threads);
     for _ in 0..threads {
         let queue = Arc::clone(&queue);
