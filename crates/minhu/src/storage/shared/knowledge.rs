@@ -69,14 +69,7 @@ fn knowledge_version_from_row(row: &DbRow) -> StoreResult<KnowledgeVersion> {
 }
 
 fn knowledge_event_from_row(row: &DbRow) -> StoreResult<KnowledgeEvent> {
-    let details_text: String = col(row, "details")?;
-    let details = if details_text.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(&details_text).map_err(|err| {
-            StoreError::Database(anyhow!("column `details` holds invalid JSON: {err}"))
-        })?
-    };
+    let details = details_col(row)?;
     Ok(KnowledgeEvent {
         at: ts_col(row, "at")?,
         entry_id: col(row, "entry_id")?,
@@ -464,12 +457,8 @@ fn push_knowledge_filters(qb: &mut QueryBuilder<Db>, filter: &KnowledgeFilter) {
             qb.push(" ESCAPE '\\')");
         }
         if !filter.category_ids.is_empty() {
-            qb.push(" OR e.category_id IN (");
-            let mut list = qb.separated(", ");
-            for id in &filter.category_ids {
-                list.push_bind(*id);
-            }
-            qb.push(")");
+            qb.push(" OR e.category_id IN ");
+            push_bind_list(qb, filter.category_ids.iter().copied());
         }
         qb.push(")");
     }

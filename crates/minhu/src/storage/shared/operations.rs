@@ -111,12 +111,9 @@ impl Store for BackendStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM units WHERE id IN (");
-        let mut list = qb.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        qb.push(") ORDER BY id");
+        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM units WHERE id IN ");
+        push_bind_list(&mut qb, ids.iter().copied());
+        qb.push(" ORDER BY id");
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(unit_from_row).collect()
     }
@@ -440,12 +437,8 @@ impl Store for BackendStore {
         let mut qb =
             QueryBuilder::<Db>::new("SELECT * FROM policy_rules WHERE category_id IS NULL");
         if !category_ids.is_empty() {
-            qb.push(" OR category_id IN (");
-            let mut list = qb.separated(", ");
-            for id in category_ids {
-                list.push_bind(*id);
-            }
-            qb.push(")");
+            qb.push(" OR category_id IN ");
+            push_bind_list(&mut qb, category_ids.iter().copied());
         }
         qb.push(" ORDER BY id");
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -645,12 +638,9 @@ impl Store for BackendStore {
         }
         let mut qb = QueryBuilder::<Db>::new("SELECT * FROM assignments WHERE unit_id = ");
         qb.push_bind(unit_id);
-        qb.push(" AND order_id IN (");
-        let mut list = qb.separated(", ");
-        for id in order_ids {
-            list.push_bind(*id);
-        }
-        qb.push(") ORDER BY order_id, id");
+        qb.push(" AND order_id IN ");
+        push_bind_list(&mut qb, order_ids.iter().copied());
+        qb.push(" ORDER BY order_id, id");
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(assignment_from_row).collect()
     }
@@ -659,12 +649,9 @@ impl Store for BackendStore {
         if order_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM assignments WHERE order_id IN (");
-        let mut list = qb.separated(", ");
-        for id in order_ids {
-            list.push_bind(*id);
-        }
-        qb.push(") ORDER BY order_id, id");
+        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM assignments WHERE order_id IN ");
+        push_bind_list(&mut qb, order_ids.iter().copied());
+        qb.push(" ORDER BY order_id, id");
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(assignment_from_row).collect()
     }
@@ -1006,22 +993,15 @@ impl Store for BackendStore {
         {
             qb.push(" WHERE 1 = 0");
             if !units.is_empty() {
-                qb.push(" OR q.unit_id IN (");
-                let mut list = qb.separated(", ");
-                for id in &units {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
+                qb.push(" OR q.unit_id IN ");
+                push_bind_list(&mut qb, units.iter().copied());
             }
             if !parents.is_empty() {
                 qb.push(
-                    " OR q.parent_assignment_id IN (SELECT p.id FROM assignments p WHERE p.unit_id IN (",
+                    " OR q.parent_assignment_id IN (SELECT p.id FROM assignments p WHERE p.unit_id IN ",
                 );
-                let mut list = qb.separated(", ");
-                for id in &parents {
-                    list.push_bind(*id);
-                }
-                qb.push("))");
+                push_bind_list(&mut qb, parents.iter().copied());
+                qb.push(")");
             }
         }
         let row = qb.build().fetch_one(&self.read).await?;
@@ -1081,12 +1061,8 @@ impl Store for BackendStore {
             (None, None) => {}
         }
         if !query.states.is_empty() {
-            qb.push(" AND orders.state IN (");
-            let mut list = qb.separated(", ");
-            for state in &query.states {
-                list.push_bind(state.as_str());
-            }
-            qb.push(")");
+            qb.push(" AND orders.state IN ");
+            push_bind_list(&mut qb, query.states.iter().map(|state| state.as_str()));
         }
         if let Some(id) = query.exclude_order_id {
             qb.push(" AND orders.id <> ").push_bind(id);

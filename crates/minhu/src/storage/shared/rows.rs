@@ -430,15 +430,32 @@ fn assignment_from_row(row: &DbRow) -> StoreResult<Assignment> {
     })
 }
 
+/// Appends `(v1, v2, …)` with each value bound: the list of an `IN`. Callers check that the list
+/// is not empty (`IN ()` is not SQL).
+fn push_bind_list<'t, T>(qb: &mut QueryBuilder<Db>, values: impl IntoIterator<Item = T>)
+where
+    T: sqlx::Encode<'t, Db> + sqlx::Type<Db>,
+{
+    qb.push("(");
+    let mut list = qb.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    qb.push(")");
+}
+
+/// The JSON `details` column of a history line (empty text is `null`).
+fn details_col(row: &DbRow) -> StoreResult<serde_json::Value> {
+    let text: String = col(row, "details")?;
+    if text.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_str(&text)
+        .map_err(|err| StoreError::Database(anyhow!("column `details` holds invalid JSON: {err}")))
+}
+
 fn history_from_row(row: &DbRow) -> StoreResult<HistoryEntry> {
-    let details_text: String = col(row, "details")?;
-    let details = if details_text.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(&details_text).map_err(|err| {
-            StoreError::Database(anyhow!("column `details` holds invalid JSON: {err}"))
-        })?
-    };
+    let details = details_col(row)?;
     Ok(HistoryEntry {
         id: col(row, "id")?,
         order_id: col(row, "order_id")?,

@@ -236,12 +236,8 @@ fn push_order_filters(
         Scope::UnitSubtree { path_prefix } => push_unit_subtree(qb, path_prefix),
     }
     if !filter.states.is_empty() {
-        qb.push(" AND orders.state IN (");
-        let mut list = qb.separated(", ");
-        for state in &filter.states {
-            list.push_bind(state.as_str());
-        }
-        qb.push(")");
+        qb.push(" AND orders.state IN ");
+        push_bind_list(qb, filter.states.iter().map(|state| state.as_str()));
     }
     match unit_path {
         None => {}
@@ -358,20 +354,12 @@ fn push_assignment_conditions(
         .push(")");
     }
     if !filter.roles.is_empty() {
-        qb.push(" AND q.role IN (");
-        let mut list = qb.separated(", ");
-        for role in &filter.roles {
-            list.push_bind(role.as_str());
-        }
-        qb.push(")");
+        qb.push(" AND q.role IN ");
+        push_bind_list(qb, filter.roles.iter().map(|role| role.as_str()));
     }
     if !filter.states.is_empty() {
-        qb.push(" AND q.state IN (");
-        let mut list = qb.separated(", ");
-        for state in &filter.states {
-            list.push_bind(state.as_str());
-        }
-        qb.push(")");
+        qb.push(" AND q.state IN ");
+        push_bind_list(qb, filter.states.iter().map(|state| state.as_str()));
     }
     if filter.pending_extension {
         qb.push(" AND q.ext_requested_at IS NOT NULL");
