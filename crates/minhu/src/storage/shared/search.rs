@@ -30,9 +30,18 @@ async fn write_order_search(
     Ok(())
 }
 
-/// Whether a transition may have changed the indexed texts: a reply or an answer was written.
+/// The actions that write a text the order is found by: a unit's reply, the direct answer, and
+/// the review that makes a reply the order's answer.
+const TEXT_ACTIONS: [&str; 3] = ["reply", "close_direct", "review"];
+
+/// Whether a transition may have changed the indexed texts. Decided by its events, not by the
+/// replies it carries: a transition carries every assignment it touches, replies included, so
+/// judging by those would cut the texts again on every later action (a visit, an appeal).
 fn transition_touches_text(transition: &Transition) -> bool {
-    transition.order.reply.is_some() || transition.assignments.iter().any(|a| a.reply.is_some())
+    transition
+        .events
+        .iter()
+        .any(|e| TEXT_ACTIONS.contains(&e.action.as_str()))
 }
 
 /// (Re)indexes up to `limit` orders with ids above `after_id` (all of them when `only_missing`
