@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod support;
+use crate::support;
 
 use chrono::Duration;
 use minhu::service::auth::token_hash;

@@ -6,7 +6,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod support;
+use crate::support;
 
 use minhu::service::knowledge::KnowledgeQuery;
 use minhu::storage::PageRequest;

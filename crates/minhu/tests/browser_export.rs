@@ -4,8 +4,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod browser;
-mod support;
+use crate::browser;
+use crate::support;
 
 use std::io::Cursor;
 

@@ -5,8 +5,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod browser;
-mod support;
+use crate::browser;
+use crate::support;
 
 use browser::Browser;
 use fantoccini::key::Key;
@@ -77,7 +77,7 @@ async fn an_agent_closes_a_call_with_a_knowledge_entry_found_from_intake() {
         // The agent searches the panel for 应急供水 and picks the entry.
         b.click("#kq").await;
         b.keys("应急供水").await;
-        let pick = format!("#knowledge-panel input[name=knowledge_entry_id][value='{entry}']");
+        let pick = format!("#knowledge-panel input[name=knowledge_pick][value='{entry}']");
         b.wait(&pick).await;
         b.wait_text("#knowledge-panel", "计划").await;
         b.shot("01-knowledge-found").await;

@@ -3,8 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
-#[path = "support/db.rs"]
-mod db;
+use crate::support::db;
 
 use std::collections::BTreeMap;
 

@@ -12,8 +12,7 @@ use minhu_domain::repeats;
 use minhu_text::{TextProfile, segmenter};
 
 #[allow(dead_code)]
-#[path = "support/builders.rs"]
-mod builders;
+use crate::support::builders;
 
 /// A matter: its category (leaf id, parent id) and ways a caller tells it; `{place}` is the
 /// landmark of the community where it happens.

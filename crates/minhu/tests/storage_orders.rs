@@ -4,12 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
-#[path = "support/db.rs"]
-mod db;
+use crate::support::db;
 
 #[allow(dead_code)]
-#[path = "support/builders.rs"]
-mod builders;
+use crate::support::builders;
 
 use minhu::storage::{OrderFilter, Scope, Store, StoreError};
 use minhu_domain::{

@@ -3,8 +3,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod support;
-mod web_support;
+use crate::support;
+use crate::web_support;
 
 use minhu::service::announcements::{MAX_BODY, MAX_TITLE};
 use reqwest::StatusCode;

@@ -6,8 +6,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod support;
-mod web_support;
+use crate::support;
+use crate::web_support;
 
 use reqwest::StatusCode;
 use serde_json::json;

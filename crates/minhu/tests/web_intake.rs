@@ -4,8 +4,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod support;
-mod web_support;
+use crate::support;
+use crate::web_support;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -488,7 +488,7 @@ async fn the_knowledge_panel_suggests_and_closes_an_order_with_an_entry() {
         assert!(
             panel
                 .body
-                .contains(&format!("name=\"knowledge_entry_id\" value=\"{entry}\"")),
+                .contains(&format!("name=\"knowledge_pick\" value=\"{entry}\"")),
             "{backend}"
         );
         let panel = a.get("/orders/new/knowledge?kq=应急供水").await;
@@ -507,7 +507,7 @@ async fn the_knowledge_panel_suggests_and_closes_an_order_with_an_entry() {
         // 据此答复 fills the answer with the entry's text and names it.
         let answer = a
             .get(&format!(
-                "/orders/new/knowledge/answer?knowledge_entry_id={entry}"
+                "/orders/new/knowledge/answer?knowledge_pick={entry}"
             ))
             .await;
         assert!(
@@ -521,6 +521,33 @@ async fn the_knowledge_panel_suggests_and_closes_an_order_with_an_entry() {
             answer.body
         );
         assert!(answer.body.contains("答复取自知识库"));
+        assert!(
+            answer.body.contains(&format!(
+                "<input type=\"hidden\" name=\"knowledge_entry_id\" value=\"{entry}\">"
+            )),
+            "the choice is carried outside the panel: {}",
+            answer.body
+        );
+
+        // A validation error (no title) keeps the chosen entry with the answer.
+        let mut form = intake_form(&t, &csrf, "close");
+        form.retain(|(k, _)| *k != "title");
+        form.push(("answer", "计划停水会提前24小时公告。".to_owned()));
+        form.push(("knowledge_entry_id", entry.to_string()));
+        let page = a.post("/orders/new", &pairs(&form)).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains(&format!(
+                "<input type=\"hidden\" name=\"knowledge_entry_id\" value=\"{entry}\">"
+            )),
+            "{}",
+            page.body
+        );
 
         // 保存并直接办结 with the entry: the order records it and the entry counts the use.
         let mut form = intake_form(&t, &csrf, "close");

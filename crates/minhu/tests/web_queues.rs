@@ -4,12 +4,11 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-mod support;
-mod web_support;
+use crate::support;
+use crate::web_support;
 
-#[path = "support/builders.rs"]
 #[allow(dead_code)]
-mod builders;
+use crate::support::builders;
 
 use std::collections::BTreeSet;
 

@@ -136,7 +136,7 @@ fn answer_section(markdown: &str) -> &str {
 
 #[derive(Template)]
 #[template(
-    source = r#"<textarea id="answer" name="answer" rows="6" data-knowledge="{{ id }}">{{ answer }}</textarea><p id="answer-source" class="muted" hx-swap-oob="true">答复取自知识库：<a href="/knowledge/{{ id }}" target="_blank" rel="noopener">{{ title }}</a>（可修改后再保存）</p>"#,
+    source = r#"<textarea id="answer" name="answer" rows="6" data-knowledge="{{ id }}">{{ answer }}</textarea><p id="answer-source" class="muted" hx-swap-oob="true"><input type="hidden" name="knowledge_entry_id" value="{{ id }}">答复取自知识库：<a href="/knowledge/{{ id }}" target="_blank" rel="noopener">{{ title }}</a>（可修改后再保存）</p>"#,
     ext = "html"
 )]
 struct AnswerBox {
@@ -145,15 +145,17 @@ struct AnswerBox {
     answer: String,
 }
 
-/// `GET /orders/new/knowledge/answer?knowledge_entry_id=N` (htmx, from the 据此答复 choice): the
-/// answer box filled with the entry's text, and a note naming the entry.
+/// `GET /orders/new/knowledge/answer?knowledge_pick=N` (htmx, from the 据此答复 choice): the
+/// answer box filled with the entry's text, and a note naming the entry that carries the form's
+/// `knowledge_entry_id`. The choice itself lives outside the panel, so a panel that refreshes
+/// (the agent types on, or searches again) keeps it.
 pub async fn answer(
     State(app): State<App>,
     session: WebSession,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let form = FormData::parse(raw.unwrap_or_default().as_bytes());
-    let Ok(id) = form.text("knowledge_entry_id").trim().parse::<i64>() else {
+    let Ok(id) = form.text("knowledge_pick").trim().parse::<i64>() else {
         return Err(WebError::not_found("没有这条知识"));
     };
     let detail = app.get_knowledge(&session.actor, id).await?;

@@ -190,13 +190,20 @@ pub struct Browser {
     test: String,
     shots: PathBuf,
     failures: AtomicU32,
-    // Dropped last: kills chromedriver and Chromium.
+    // Dropped after the client: kills chromedriver and Chromium.
     driver: Chromedriver,
+    /// One browser at a time in the test binary: the browser tests wait on pages with timeouts,
+    /// and two Chromiums rendering at once on a 2-core machine only make both slower.
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+/// Held by the one open [`Browser`].
+static BROWSER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl Browser {
     /// Starts chromedriver and a fresh Chromium for `test` against `t`.
     pub async fn open(t: &TestApp, test: &str) -> Self {
+        let turn = BROWSER_TURN.lock().await;
         let root = workspace_root().join("test-output");
         let shots = root.join("screenshots").join(t.backend());
         let logs = root.join("browser-logs");
@@ -228,6 +235,7 @@ impl Browser {
             shots,
             failures: AtomicU32::new(0),
             driver,
+            _turn: turn,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Hand-built domain values and seeding helpers for the storage tests: recognisable orders,
 //! events and assignments, the organisation the order tests work in, and the standard set of
 //! orders (one of them dispatched and signed) that the list and backup tests read.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test support fails by panicking
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use minhu::storage::{
