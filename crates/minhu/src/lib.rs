@@ -4,6 +4,7 @@
 //! implementation per backend) → [`service`] (use cases: gather facts, decide, store, audit) →
 //! [`http`] (thin JSON handlers) and [`cli`].
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -15,7 +15,7 @@ use minhu_domain::UnitKind;
 use serde_json::{Value, json};
 
 /// Runs `minhu` on `url` without any `MINHU_*` setting of the caller.
-fn command(url: &str) -> Command {
+pub(crate) fn command(url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_minhu"));
     for (key, _) in std::env::vars() {
         if key.starts_with("MINHU_") {
@@ -30,7 +30,7 @@ fn command(url: &str) -> Command {
     command
 }
 
-fn run(url: &str, args: &[&str]) -> Output {
+pub(crate) fn run(url: &str, args: &[&str]) -> Output {
     let output = command(url).args(args).output().expect("run minhu");
     assert!(
         output.status.success(),
@@ -42,15 +42,15 @@ fn run(url: &str, args: &[&str]) -> Output {
 }
 
 /// A running `minhu serve`, killed with SIGKILL when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     log: PathBuf,
 }
 
 impl Server {
     /// Starts `minhu serve` on a free port and waits until it answers `/healthz`.
-    async fn start(url: &str, dir: &Path, name: &str) -> Self {
+    pub(crate) async fn start(url: &str, dir: &Path, name: &str) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("find a free port")
@@ -86,7 +86,7 @@ impl Server {
         }
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 

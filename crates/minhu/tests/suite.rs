@@ -22,6 +22,7 @@ mod api_orders;
 mod api_race;
 mod api_scope;
 mod api_search;
+mod bench;
 mod browser_export;
 mod browser_intake_admin;
 mod browser_knowledge;

@@ -4,6 +4,7 @@
 //! `MINHU_*` variables), opens the store its database URL names and applies pending migrations.
 //! Failures end in one human sentence on stderr and a non-zero exit code, never a panic.
 
+mod bench;
 mod calendar;
 mod generate;
 mod maintenance;
@@ -74,6 +75,9 @@ pub enum Command {
         /// Where to write the copy; must not exist yet.
         path: PathBuf,
     },
+    /// Load a running minhu server with concurrent clients (one scenario), or measure the disk's
+    /// limit for durable commits (`fsync`); one JSON line per figure on stdout.
+    Bench(bench::BenchArgs),
 }
 
 /// Options of `minhu serve`.
@@ -174,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => generate::run(config, orders, seed, years).await,
         Command::User(command) => user::run(config, command).await,
         Command::Calendar(command) => calendar::run(config, command).await,
+        Command::Bench(args) => bench::run(&config, args).await,
     }
 }
 
