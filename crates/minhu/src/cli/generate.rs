@@ -6,14 +6,17 @@ use super::maintenance::seed_demo_city;
 use super::open;
 use crate::config::Config;
 use crate::demo;
+use crate::generate::knowledge::generate_knowledge;
 use crate::generate::{GenOptions, generate};
 
-/// Seeds the demo city if the database is empty, then generates `orders` orders.
+/// Seeds the demo city if the database is empty, then generates `orders` orders and `knowledge`
+/// knowledge entries.
 pub(super) async fn run(
     config: Config,
     orders: u64,
     seed: u64,
     years: u32,
+    knowledge: u64,
 ) -> anyhow::Result<ExitCode> {
     let url = config.database_url.clone();
     let app = open(config).await?;
@@ -25,13 +28,7 @@ pub(super) async fn run(
         "Generating {orders} orders over {years} years (seed {seed}) into {} …",
         crate::storage::redact_url(&url)
     );
-    let bar = indicatif::ProgressBar::new(orders);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} orders  {per_sec}  eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(orders, "orders");
     let started = std::time::Instant::now();
     let options = GenOptions {
         orders,
@@ -50,5 +47,27 @@ pub(super) async fn run(
         report.last_day.map(|d| d.to_string()).unwrap_or_default(),
         report.orders as f64 / seconds.max(f64::MIN_POSITIVE)
     );
+    if knowledge > 0 {
+        let bar = progress_bar(knowledge, "entries");
+        let started = std::time::Instant::now();
+        let made = generate_knowledge(&app, knowledge, seed, |n| bar.inc(n)).await?;
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "Added {made} knowledge entries in {seconds:.1} s: {:.0} entries/s.",
+            made as f64 / seconds.max(f64::MIN_POSITIVE)
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
 }

@@ -69,6 +69,10 @@ pub enum Command {
         /// Years of history, ending now.
         #[arg(long, default_value_t = 3)]
         years: u32,
+        /// Knowledge entries to add besides the demo's (local, dated and question forms of its
+        /// policies; most published, some in review or draft).
+        #[arg(long, default_value_t = 0)]
+        knowledge: u64,
     },
     /// Write a consistent copy of the SQLite database while it is in use.
     Backup {
@@ -175,7 +179,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             orders,
             seed,
             years,
-        } => generate::run(config, orders, seed, years).await,
+            knowledge,
+        } => generate::run(config, orders, seed, years, knowledge).await,
         Command::User(command) => user::run(config, command).await,
         Command::Calendar(command) => calendar::run(config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,

@@ -9,6 +9,7 @@
 //! database gives the same orders whatever the threads do.
 
 mod flow;
+pub mod knowledge;
 pub mod rhythm;
 mod texts;
 
