@@ -32,13 +32,8 @@ pub(super) async fn serve(config: Config, with_demo: bool) -> anyhow::Result<Exi
         }
     }
 
-    // Place names into the dictionary before anything is cut; then index the orders that have
-    // no search document (a database from before search, or a deleted index).
+    // Place names into the dictionary before anything is cut.
     app.register_place_names().await?;
-    let indexed = app.index_missing_orders(1000, |_| {}).await?;
-    if indexed > 0 {
-        println!("Indexed {indexed} orders for full-text search.");
-    }
 
     for year in app.calendar_gaps().await? {
         tracing::warn!(year, "the holiday calendar has no data for this year");
@@ -57,6 +52,24 @@ pub(super) async fn serve(config: Config, with_demo: bool) -> anyhow::Result<Exi
     println!(
         "minhu is running at http://{address}/  (API: http://{address}/api/v1/openapi.json; stop with Ctrl-C)"
     );
+
+    // Index the orders that have no search document (a database from before search, or a
+    // deleted index) while already serving: every order saved from now on is indexed in its own
+    // transaction, and looking for the missing ones among millions took seconds (8.9 s at a
+    // million orders, cold), which start-up must not wait for.
+    let indexer = app.clone();
+    tokio::spawn(async move {
+        match indexer.index_missing_orders(1000, |_| {}).await {
+            Ok(0) => {}
+            Ok(indexed) => {
+                tracing::info!(indexed, "indexed orders for full-text search");
+                println!("Indexed {indexed} orders for full-text search.");
+            }
+            Err(err) => {
+                tracing::error!(%err, "indexing the orders without a search document failed")
+            }
+        }
+    });
 
     axum::serve(
         listener,

@@ -39,7 +39,8 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
 pub struct OrderListQuery {
     /// Words to search for (Chinese word segmentation): number, title, content, address and
     /// replies, and the caller's name for centre roles. Every word must occur; the list is then
-    /// ranked by relevance. Combines with every other filter.
+    /// ranked by relevance (the first pages rank the newest 2,000 matches; `total` counts up to
+    /// 10,000). Combines with every other filter.
     pub q: Option<String>,
     /// States, comma-separated: `dispatched,in_progress`.
     pub state: Option<String>,
@@ -192,6 +193,7 @@ async fn list_orders(
             .map(|item| OrderSummary::new(item, &actor, now))
             .collect(),
         total: result.total,
+        total_capped: result.total_capped,
         page,
         per_page,
         query_words,

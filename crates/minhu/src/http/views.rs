@@ -112,8 +112,11 @@ impl OrderSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrderListResponse {
     pub items: Vec<OrderSummary>,
-    /// How many orders match, over all pages.
+    /// How many orders match, over all pages. A text search (`q`) counts at most 10,000:
+    /// see `total_capped`.
     pub total: i64,
+    /// True when a text search stopped counting at `total` and more orders match.
+    pub total_capped: bool,
     /// The page, from 1.
     pub page: u32,
     pub per_page: u32,

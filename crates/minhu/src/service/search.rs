@@ -120,6 +120,11 @@ impl App {
         batch: i64,
         progress: impl FnMut(&ReindexProgress),
     ) -> AppResult<u64> {
+        // Counting both is far cheaper than looking for the missing ones among a million.
+        let (orders, indexed) = self.store.search_coverage().await?;
+        if indexed >= orders {
+            return Ok(0);
+        }
         self.reindex_orders(true, batch, progress).await
     }
 

@@ -28,10 +28,12 @@ include!("shared/search.rs");
 include!("shared/knowledge.rs");
 include!("shared/generate.rs");
 
-/// Joins an order list to the `tsvector` match of `text`, its relevance as `s.search_score`
+/// The orders of a list, joined, with a text, to its `tsvector` match, the relevance as `s.search_score`
 /// (`ts_rank` with the weights the generated columns carry: title A, caller B, body D). Units
 /// match `text_tsv`, which has no caller name.
-fn push_text_join(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
+fn push_orders_source(qb: &mut QueryBuilder<Db>, text: Option<&super::TextFilter>) {
+    qb.push(" FROM orders");
+    let Some(text) = text else { return };
     if text.include_caller {
         qb.push(
             " JOIN (SELECT d.order_id AS search_id, ts_rank(d.full_tsv, q) AS search_score \
@@ -53,9 +55,15 @@ fn push_text_join(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
 const TEXT_RANK_ORDER: &str =
     " ORDER BY s.search_score DESC, orders.created_at DESC, orders.id DESC LIMIT ";
 
-/// Joins a knowledge list to the `tsvector` match of `text`, its relevance as `s.search_score`
-/// (`ts_rank` with the weights the generated column carries: title A, keywords B, body D).
-fn push_knowledge_text_join(qb: &mut QueryBuilder<Db>, text: &super::knowledge::KnowledgeText) {
+/// The entries of a knowledge list as `e`, joined, with a text, to its `tsvector` match, the
+/// relevance as `s.search_score` (`ts_rank` with the weights the generated column carries:
+/// title A, keywords B, body D).
+fn push_knowledge_source(
+    qb: &mut QueryBuilder<Db>,
+    text: Option<&super::knowledge::KnowledgeText>,
+) {
+    qb.push(" FROM knowledge_entries e");
+    let Some(text) = text else { return };
     qb.push(
         " JOIN (SELECT d.entry_id AS search_id, \
          CAST(ts_rank(d.text_tsv, q) AS DOUBLE PRECISION) AS search_score \

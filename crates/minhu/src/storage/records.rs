@@ -256,6 +256,8 @@ pub struct PageRequest {
 pub struct OrderPage {
     pub orders: Vec<OrderListItem>,
     pub total: i64,
+    /// A text search stopped counting at `total`: more orders match.
+    pub total_capped: bool,
 }
 
 /// An order in a list, with its current lead unit.

@@ -34,33 +34,57 @@ include!("shared/generate.rs");
 
 /// Joins an order list to the FTS5 match of `text`, its relevance as `s.search_score`: BM25
 /// with the title weighing 4, the caller's name 2 and the body 1 (lower is better).
-fn push_text_join(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
+///
+/// The matches drive the join (`CROSS JOIN` fixes the order): with a filter that has an index
+/// of its own (a unit's scope, a state), SQLite would otherwise walk that index and run the
+/// whole match again for each of its orders.
+fn push_orders_source(qb: &mut QueryBuilder<Db>, text: Option<&super::TextFilter>) {
+    let Some(text) = text else {
+        qb.push(" FROM orders");
+        return;
+    };
     qb.push(
-        " JOIN (SELECT rowid AS search_id, bm25(order_fts, 4.0, 1.0, 2.0) AS search_score \
+        " FROM (SELECT rowid AS search_id, bm25(order_fts, 4.0, 1.0, 2.0) AS search_score \
          FROM order_fts WHERE order_fts MATCH ",
     );
     qb.push_bind(text.fts5_match());
-    qb.push(") s ON s.search_id = orders.id");
+    qb.push(") s CROSS JOIN orders ON orders.id = s.search_id");
 }
 
 /// The order of a text search: most relevant first, then newest.
 const TEXT_RANK_ORDER: &str =
     " ORDER BY s.search_score ASC, orders.created_at DESC, orders.id DESC LIMIT ";
 
-/// Joins a knowledge list to the FTS5 match of `text`, its relevance as `s.search_score`: minus
-/// BM25 (so that higher is better, as on PostgreSQL) with the title weighing 4, the keywords 2
-/// and the body 1.
-fn push_knowledge_text_join(qb: &mut QueryBuilder<Db>, text: &super::knowledge::KnowledgeText) {
+/// The entries of a knowledge list as `e`: with a text, the FTS5 matches come first and the
+/// entries are joined to them (`CROSS JOIN` fixes that order: left to itself, SQLite ran the
+/// whole match again for every published entry, 600 ms at 5,000 entries instead of 3), their
+/// relevance as `s.search_score`: minus BM25 (so that higher is better, as on PostgreSQL) with
+/// the title weighing 4, the keywords 2 and the body 1.
+fn push_knowledge_source(
+    qb: &mut QueryBuilder<Db>,
+    text: Option<&super::knowledge::KnowledgeText>,
+) {
+    let Some(text) = text else {
+        qb.push(" FROM knowledge_entries e");
+        return;
+    };
     qb.push(
-        " JOIN (SELECT rowid AS search_id, -bm25(knowledge_fts, 4.0, 2.0, 1.0) AS search_score \
+        " FROM (SELECT rowid AS search_id, -bm25(knowledge_fts, 4.0, 2.0, 1.0) AS search_score \
          FROM knowledge_fts WHERE knowledge_fts MATCH ",
     );
     qb.push_bind(text.fts5_match());
-    qb.push(") s ON s.search_id = e.id");
+    qb.push(") s CROSS JOIN knowledge_entries e ON e.id = s.search_id");
 }
 
 /// How many connections serve reads.
 const READ_CONNECTIONS: u32 = 4;
+
+/// How much of the database file the read connections map into memory instead of copying each
+/// page out of the kernel's cache with a `read` call. A search that joins ten thousand matches
+/// to their orders touches ten thousand pages: at a million orders the count of 停水 fell from
+/// 52 ms to 14 ms. The mapped pages are the kernel's page cache, shared and reclaimable (they
+/// show as `RssFile`, not `RssAnon`); writes still go through the one write connection.
+const READ_MMAP_BYTES: u64 = 16 << 30;
 
 /// minhu's store in an SQLite file.
 pub struct SqliteStore {
@@ -95,7 +119,7 @@ impl SqliteStore {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
-            .connect_with(options)
+            .connect_with(options.pragma("mmap_size", READ_MMAP_BYTES.to_string()))
             .await?;
         Ok(Self { write, read })
     }

@@ -110,6 +110,8 @@ struct ListPage {
     warnings: Vec<Choice>,
     rows: Vec<Row>,
     total: i64,
+    /// The search counted only the first `total` matches.
+    total_capped: bool,
     page: u32,
     pages: u32,
     prev_href: Option<String>,
@@ -364,6 +366,7 @@ pub async fn list(
         layout,
         rows,
         total,
+        total_capped: result.total_capped,
         page,
         pages,
         notes,

@@ -474,13 +474,8 @@ fn push_knowledge_filters(qb: &mut QueryBuilder<Db>, filter: &KnowledgeFilter) {
 /// The `FROM` part of a knowledge list: the entry, its latest version and, with a text, the
 /// match.
 fn push_knowledge_from(qb: &mut QueryBuilder<Db>, filter: &KnowledgeFilter) {
-    qb.push(
-        " FROM knowledge_entries e JOIN knowledge_versions v \
-         ON v.entry_id = e.id AND v.version = e.latest_version",
-    );
-    if let Some(text) = &filter.text {
-        push_knowledge_text_join(qb, text);
-    }
+    push_knowledge_source(qb, filter.text.as_ref());
+    qb.push(" JOIN knowledge_versions v ON v.entry_id = e.id AND v.version = e.latest_version");
     qb.push(" WHERE 1 = 1");
     push_knowledge_filters(qb, filter);
 }

@@ -109,3 +109,10 @@ async fn reindex_orders_batch(
         last_id: Some(last),
     })
 }
+
+/// How many of the newest matches the first pages of an order search rank by relevance (see
+/// `list_orders`): enough for every page an agent reads, few enough to rank in milliseconds.
+const RANK_WINDOW: i64 = 2_000;
+
+/// How many matches an order search counts at most (`OrderPage::total_capped` beyond).
+const COUNT_CAP: i64 = 10_000;
