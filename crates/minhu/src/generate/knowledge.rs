@@ -119,7 +119,9 @@ pub async fn generate_knowledge(
         .filter(|t| !t.temporary)
         .collect();
     if templates.is_empty() {
-        return Err(anyhow!("the demo knowledge base has no entries to grow from"));
+        return Err(anyhow!(
+            "the demo knowledge base has no entries to grow from"
+        ));
     }
     let editor = app
         .store
@@ -217,10 +219,17 @@ mod tests {
         };
         let first = draw(7);
         assert_eq!(first, draw(7), "the same seed gives the same entries");
-        assert!(first.iter().all(|(_, body, _)| body.contains(&template.body)));
-        assert!(first.iter().any(|(title, _, keywords)| title
-            .starts_with("和平街道：")
-            && keywords.iter().any(|k| k == "和平街道")));
+        assert!(
+            first
+                .iter()
+                .all(|(_, body, _)| body.contains(&template.body))
+        );
+        assert!(
+            first
+                .iter()
+                .any(|(title, _, keywords)| title.starts_with("和平街道：")
+                    && keywords.iter().any(|k| k == "和平街道"))
+        );
         assert!(first.iter().any(|(title, _, _)| title.contains("年修订）")));
         assert!(first.iter().any(|(title, _, _)| title.contains("（问答")));
     }
