@@ -1,7 +1,7 @@
 //! Highlighting: the parts of a text that match a search's words, as plain pieces for a template
 //! to escape and wrap (no HTML is built here), and a short excerpt around the first match.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// A piece of highlighted text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,11 @@ fn finder(words: &[String]) -> Option<AhoCorasick> {
     if words.is_empty() {
         return None;
     }
+    // A page highlights a few words in a few dozen short texts, building a finder for each:
+    // the DFA the builder picks by default for so few words took a tenth of a knowledge
+    // search's time to build; an NFA builds in microseconds and is as fast on short texts.
     AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
         .match_kind(MatchKind::LeftmostLongest)
         .ascii_case_insensitive(true)
         .build(words)

@@ -84,7 +84,9 @@ const READ_CONNECTIONS: u32 = 4;
 /// to their orders touches ten thousand pages: at a million orders the count of 停水 fell from
 /// 52 ms to 14 ms. The mapped pages are the kernel's page cache, shared and reclaimable (they
 /// show as `RssFile`, not `RssAnon`); writes still go through the one write connection.
-const READ_MMAP_BYTES: u64 = 16 << 30;
+/// SQLite as built caps this at its compile-time `SQLITE_MAX_MMAP_SIZE` (just under 2 GiB):
+/// pages beyond it are read as before.
+const READ_MMAP_BYTES: u64 = 2 << 30;
 
 /// minhu's store in an SQLite file.
 pub struct SqliteStore {
