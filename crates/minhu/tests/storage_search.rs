@@ -322,3 +322,52 @@ async fn repeat_candidates_are_open_orders_of_the_street_in_the_window() {
         );
     }
 }
+
+/// A word matching more orders than the ranking window (2,000): the first pages rank only the
+/// newest 2,000 matches, so an older order that would rank first over all of them (its title
+/// holds the word) is not on page one; a page beyond the window ranks them all, and the total
+/// counts them all.
+#[tokio::test]
+async fn the_first_pages_rank_the_newest_two_thousand_matches() {
+    for db in db::all_backends().await {
+        let store: &dyn Store = db.store.as_ref();
+        let backend = db.backend.name();
+        let org = seed_org(store).await;
+        for i in 0..30 {
+            let d = draft(&org, "路灯损坏", &format!("第{i}处路灯灯杆倒了"), 1);
+            register(store, &d, &org, day("2026-11-28")).await;
+        }
+        for i in 0..2_000 {
+            let d = draft(&org, &format!("道路问题{i}"), "这里晚上路灯不亮", 2);
+            register(store, &d, &org, day("2026-11-28")).await;
+        }
+        let filter = text("路灯", false);
+        let first = store
+            .list_orders(&filter, &Scope::All, &page(20, 0))
+            .await
+            .unwrap();
+        assert_eq!(first.total, 2_030, "{backend}");
+        assert!(!first.total_capped, "{backend}");
+        assert!(
+            first
+                .orders
+                .iter()
+                .all(|o| o.order.title.starts_with("道路问题")),
+            "{backend}: page one ranks the newest 2,000 only: {:?}",
+            first
+                .orders
+                .iter()
+                .map(|o| &o.order.title)
+                .collect::<Vec<_>>()
+        );
+        let all = store
+            .list_orders(&filter, &Scope::All, &page(2_030, 0))
+            .await
+            .unwrap();
+        assert_eq!(all.orders.len(), 2_030, "{backend}");
+        assert!(
+            all.orders[..30].iter().all(|o| o.order.title == "路灯损坏"),
+            "{backend}: over all matches the title hits rank first"
+        );
+    }
+}
