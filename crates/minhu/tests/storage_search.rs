@@ -360,6 +360,21 @@ async fn the_first_pages_rank_the_newest_two_thousand_matches() {
                 .map(|o| &o.order.title)
                 .collect::<Vec<_>>()
         );
+        // The same through the join to the orders (a filter the index cannot apply).
+        let registered = OrderFilter {
+            states: vec![OrderState::Registered],
+            ..filter.clone()
+        };
+        let joined = store
+            .list_orders(&registered, &Scope::All, &page(20, 0))
+            .await
+            .unwrap();
+        assert_eq!(joined.total, 2_030, "{backend}");
+        assert_eq!(
+            joined.orders.iter().map(|o| o.order.id).collect::<Vec<_>>(),
+            first.orders.iter().map(|o| o.order.id).collect::<Vec<_>>(),
+            "{backend}"
+        );
         let all = store
             .list_orders(&filter, &Scope::All, &page(2_030, 0))
             .await

@@ -226,6 +226,21 @@ pub struct OrderFilter {
     pub parent_order_id: Option<i64>,
 }
 
+impl OrderFilter {
+    /// Whether nothing but the text narrows the list (the sort and the moment warnings are
+    /// judged at do not): then the text index alone can count and bound the matches.
+    #[must_use]
+    pub fn only_text(&self) -> bool {
+        let rest = Self {
+            text: None,
+            now: None,
+            oldest_first: false,
+            ..self.clone()
+        };
+        self.text.is_some() && rest == Self::default()
+    }
+}
+
 /// Which assignments an order must hold to be listed; all optional, combined with AND. A unit's
 /// work queues (承办单位) are such filters on the unit's own assignments.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -51,6 +51,14 @@ fn push_orders_source(qb: &mut QueryBuilder<Db>, text: Option<&super::TextFilter
     qb.push(") s CROSS JOIN orders ON orders.id = s.search_id");
 }
 
+/// The matches of `text` in the index alone, as `search_id`, newest first (a search with no
+/// other filter counts and bounds its matches here, without reading the orders).
+fn push_text_matches(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
+    qb.push(" FROM (SELECT rowid AS search_id FROM order_fts WHERE order_fts MATCH ");
+    qb.push_bind(text.fts5_match());
+    qb.push(" ORDER BY rowid DESC) s");
+}
+
 /// The order of a text search: most relevant first, then newest.
 const TEXT_RANK_ORDER: &str =
     " ORDER BY s.search_score ASC, orders.created_at DESC, orders.id DESC LIMIT ";
