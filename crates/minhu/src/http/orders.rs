@@ -40,7 +40,7 @@ pub struct OrderListQuery {
     /// Words to search for (Chinese word segmentation): number, title, content, address and
     /// replies, and the caller's name for centre roles. Every word must occur; the list is then
     /// ranked by relevance (the first pages rank the newest 2,000 matches; `total` counts up to
-    /// 10,000). Combines with every other filter.
+    /// 10,000 when other filters or a unit's scope apply). Combines with every other filter.
     pub q: Option<String>,
     /// States, comma-separated: `dispatched,in_progress`.
     pub state: Option<String>,

@@ -112,8 +112,8 @@ impl OrderSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrderListResponse {
     pub items: Vec<OrderSummary>,
-    /// How many orders match, over all pages. A text search (`q`) counts at most 10,000:
-    /// see `total_capped`.
+    /// How many orders match, over all pages. A text search (`q`) combined with other filters
+    /// or a unit's scope counts at most 10,000: see `total_capped`.
     pub total: i64,
     /// True when a text search stopped counting at `total` and more orders match.
     pub total_capped: bool,

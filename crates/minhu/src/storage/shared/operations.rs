@@ -718,7 +718,7 @@ impl Store for BackendStore {
             count.push(") counted");
         }
         let mut total: i64 = count.build_query_scalar().fetch_one(&self.read).await?;
-        let total_capped = filter.text.is_some() && total > COUNT_CAP;
+        let total_capped = filter.text.is_some() && text_only.is_none() && total > COUNT_CAP;
         if total_capped {
             total = COUNT_CAP;
         }
