@@ -21,6 +21,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use minhu_domain::Order;
 use tokio::sync::{mpsc, oneshot};
@@ -34,8 +35,9 @@ pub(super) const MAX_BATCH: usize = 64;
 /// How many registrations may wait for the committer before callers wait to queue.
 const QUEUE_CAPACITY: usize = 1024;
 
-/// How often (in registrations) the committer logs how many it has put in each commit.
-const LOG_EVERY: u64 = 10_000;
+/// How often, at most, the committer logs how many registrations it has put in each commit
+/// (only while it commits).
+const LOG_EVERY: Duration = Duration::from_secs(5);
 
 /// How many commits the committer made and how many registrations they held: their ratio is
 /// the mean batch size. Counts only commits that succeeded.
@@ -52,6 +54,16 @@ pub struct GroupCommitStats {
 struct Counters {
     commits: AtomicU64,
     creates: AtomicU64,
+}
+
+impl Counters {
+    /// The counts as they are now.
+    fn stats(&self) -> GroupCommitStats {
+        GroupCommitStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            creates: self.creates.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// One queued registration and where its answer goes.
@@ -78,10 +90,7 @@ impl GroupCommitter {
 
     /// What the committer has done so far.
     pub(super) fn stats(&self) -> GroupCommitStats {
-        GroupCommitStats {
-            commits: self.counters.commits.load(Ordering::Relaxed),
-            creates: self.counters.creates.load(Ordering::Relaxed),
-        }
+        self.counters.stats()
     }
 
     /// Registers `new` in the next batch on `pool`'s write connection and waits until that
@@ -129,6 +138,7 @@ fn stopped() -> StoreError {
 /// The committer task: one batch at a time until every sender is gone.
 async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut logged = (Instant::now(), GroupCommitStats::default());
     while let Some(first) = jobs.recv().await {
         batch.push(first);
         // Wait for the write connection (other writes use it too); whatever queues meanwhile,
@@ -146,6 +156,24 @@ async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>)
                 &mut batch,
                 &format!("starting the write transaction: {err}"),
             ),
+        }
+        if logged.0.elapsed() >= LOG_EVERY {
+            let now = counters.stats();
+            let (creates, commits) = (
+                now.creates - logged.1.creates,
+                now.commits - logged.1.commits,
+            );
+            if commits > 0 {
+                tracing::info!(
+                    creates,
+                    commits,
+                    per_commit = format!("{:.1}", creates as f64 / commits as f64),
+                    total_creates = now.creates,
+                    total_commits = now.commits,
+                    "group commit: registrations per commit since the last line"
+                );
+            }
+            logged = (Instant::now(), now);
         }
     }
 }
@@ -173,12 +201,8 @@ async fn commit_batch(mut tx: Tx, batch: &mut Vec<Job>, counters: &Counters) {
     match tx.commit().await {
         Ok(()) => {
             let stored = results.iter().filter(|r| r.is_ok()).count() as u64;
-            let commits = counters.commits.fetch_add(1, Ordering::Relaxed) + 1;
-            let before = counters.creates.fetch_add(stored, Ordering::Relaxed);
-            let creates = before + stored;
-            if before / LOG_EVERY != creates / LOG_EVERY {
-                tracing::info!(creates, commits, "group commit: registrations per commit");
-            }
+            counters.commits.fetch_add(1, Ordering::Relaxed);
+            counters.creates.fetch_add(stored, Ordering::Relaxed);
             for (job, result) in batch.drain(..).zip(results) {
                 // A caller that went away does not take its answer; its order is stored.
                 let _ = job.reply.send(result);
