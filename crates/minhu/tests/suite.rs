@@ -34,6 +34,7 @@ mod demo;
 mod durability;
 mod generate;
 mod repeats_labelled;
+mod storage_group_commit;
 mod storage_knowledge;
 mod storage_orders;
 mod storage_org;

@@ -35,7 +35,7 @@ pub use knowledge::{
 pub use postgres::PgStore;
 pub use records::*;
 pub use search::{OrderSearchDocument, ReindexProgress, TextFilter};
-pub use sqlite::SqliteStore;
+pub use sqlite::{GroupCommitStats, SqliteStore};
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]

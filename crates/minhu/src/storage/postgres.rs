@@ -115,6 +115,16 @@ impl PgStore {
     }
 }
 
+/// Registers one order in a transaction of its own ([`Store::create_order`]): several app nodes
+/// share the database, so there is no single writer to gather registrations behind, and the
+/// day's counter row lock already orders them.
+async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order> {
+    let mut tx = begin_write(&store.write).await?;
+    let stored = insert_new_order(&mut tx, &new).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
 /// Runs the PostgreSQL migrations compiled into the binary ([`Store::migrate`]).
 async fn run_migrations(pool: &Pool) -> StoreResult<()> {
     sqlx::migrate!("./migrations/postgres")

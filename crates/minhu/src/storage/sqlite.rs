@@ -10,6 +10,11 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+mod group_commit;
+
+pub use group_commit::GroupCommitStats;
+use group_commit::GroupCommitter;
+
 type Db = sqlx::Sqlite;
 type Pool = sqlx::Pool<Db>;
 /// The store the shared code implements [`Store`] for.
@@ -102,6 +107,8 @@ pub struct SqliteStore {
     write: Pool,
     /// Plain reads.
     read: Pool,
+    /// Gathers concurrent registrations into shared commits on `write`.
+    committer: GroupCommitter,
 }
 
 impl SqliteStore {
@@ -131,8 +138,25 @@ impl SqliteStore {
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.pragma("mmap_size", READ_MMAP_BYTES.to_string()))
             .await?;
-        Ok(Self { write, read })
+        Ok(Self {
+            write,
+            read,
+            committer: GroupCommitter::new(),
+        })
     }
+
+    /// How many commits the registration committer made and how many registrations they held
+    /// (see [`GroupCommitStats`]).
+    #[must_use]
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.committer.stats()
+    }
+}
+
+/// Registers one order through the group committer ([`Store::create_order`]): it shares its
+/// durable commit with the registrations queued beside it (see `group_commit`).
+async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order> {
+    store.committer.submit(&store.write, new).await
 }
 
 /// Runs the SQLite migrations compiled into the binary ([`Store::migrate`]).

@@ -555,44 +555,19 @@ impl Store for BackendStore {
         events: &[HistoryEvent],
         local_date: NaiveDate,
     ) -> StoreResult<Order> {
-        // Cut the texts before taking the write lock; the number, known only inside, is added
-        // there (it is one term).
-        let mut doc = order_document(minhu_text::segmenter(), order, []);
-        let mut tx = begin_write(&self.write).await?;
-        // The upsert takes the day's row lock: concurrent registrations (also from other app
-        // nodes on one PostgreSQL) queue here, so numbers are unique and without gaps.
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO order_number_sequences (day, last_value) VALUES ($1, 1) \
-             ON CONFLICT (day) DO UPDATE SET last_value = order_number_sequences.last_value + 1 \
-             RETURNING last_value",
+        // Cut the texts before taking the write lock (on SQLite, outside the batch the group
+        // committer runs); the number, known only inside, is added there (it is one term).
+        let doc = order_document(minhu_text::segmenter(), order, []);
+        commit_new_order(
+            self,
+            NewOrder {
+                order: order.clone(),
+                events: events.to_vec(),
+                local_date,
+                doc,
+            },
         )
-        .bind(date_text(local_date))
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = order_number(local_date, seq);
-
-        let mut values = Values::new();
-        values
-            .put("number", number.as_str())
-            .put("version", order.version)
-            .put("created_at", ms(order.created_at))
-            .put("created_by", order.created_by);
-        put_order_values(&mut values, order, None)?;
-        let (sql, args) = values.insert("orders")?;
-        let id: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|err| classify(err, "number", "category_id"))?;
-        insert_events(&mut tx, id, events).await?;
-        doc.title_terms = format!("{number} {}", doc.title_terms);
-        write_order_search(&mut tx, id, &doc).await?;
-        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let stored = order_from_row(&row)?;
-        tx.commit().await?;
-        Ok(stored)
+        .await
     }
 
     async fn save_transition(

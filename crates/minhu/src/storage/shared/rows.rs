@@ -11,6 +11,10 @@
 //     const BACKEND_NAME: &str;
 //     async fn run_migrations(pool: &Pool) -> StoreResult<()>;
 //     async fn backup_database(store: &BackendStore, path: &str) -> StoreResult<()>;
+//     async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order>;
+//
+// (`commit_new_order` is where registrations differ: SQLite gathers concurrent ones into one
+// commit, see `sqlite/group_commit.rs`; PostgreSQL commits each in its own transaction.)
 //
 // and then includes `shared/rows.rs`, `shared/writes.rs` and `shared/operations.rs`, so that
 // the same text is compiled, and type-checked, once against each driver; `operations.rs` holds

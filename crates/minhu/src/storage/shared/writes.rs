@@ -165,6 +165,58 @@ fn put_assignment_values(v: &mut Values, a: &Assignment) -> StoreResult<()> {
 // Statements used inside transactions
 // ---------------------------------------------------------------------------------------------
 
+/// One registration as the store writes it: the order, its first history lines, the local day
+/// its number is drawn for, and its search document (cut by the caller, before any lock).
+struct NewOrder {
+    order: Order,
+    events: Vec<HistoryEvent>,
+    local_date: NaiveDate,
+    doc: OrderSearchDocument,
+}
+
+/// Writes one registration inside `tx`: draws the day's next number, inserts the order, its
+/// history and its search document, and reads the stored order back. Does not commit.
+///
+/// The upsert of `order_number_sequences` takes the day's row lock on PostgreSQL, so concurrent
+/// registrations (also from other app nodes) queue there and numbers are unique and without
+/// gaps. On SQLite one connection writes, and the number is drawn inside the same transaction
+/// (or savepoint) as the order: if the order fails and its savepoint rolls back, the counter
+/// rolls back with it and the next registration gets that number, so no gap opens.
+async fn insert_new_order(tx: &mut Tx, new: &NewOrder) -> StoreResult<Order> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO order_number_sequences (day, last_value) VALUES ($1, 1) \
+         ON CONFLICT (day) DO UPDATE SET last_value = order_number_sequences.last_value + 1 \
+         RETURNING last_value",
+    )
+    .bind(date_text(new.local_date))
+    .fetch_one(&mut **tx)
+    .await?;
+    let number = order_number(new.local_date, seq);
+
+    let order = &new.order;
+    let mut values = Values::new();
+    values
+        .put("number", number.as_str())
+        .put("version", order.version)
+        .put("created_at", ms(order.created_at))
+        .put("created_by", order.created_by);
+    put_order_values(&mut values, order, None)?;
+    let (sql, args) = values.insert("orders")?;
+    let id: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|err| classify(err, "number", "category_id"))?;
+    insert_events(tx, id, &new.events).await?;
+    let mut doc = new.doc.clone();
+    doc.title_terms = format!("{number} {}", doc.title_terms);
+    write_order_search(tx, id, &doc).await?;
+    let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    order_from_row(&row)
+}
+
 /// Appends history lines; returns their ids, in order.
 async fn insert_events(
     tx: &mut Tx,
