@@ -51,8 +51,8 @@ fn push_orders_source(qb: &mut QueryBuilder<Db>, text: Option<&super::TextFilter
     }
 }
 
-/// The matches of `text` in the index alone, as `search_id`, newest first (a search with no
-/// other filter counts and bounds its matches here, without reading the orders).
+/// The matches of `text` in the index alone, as `s.search_id` (a search with no other filter
+/// counts and bounds its matches here, without reading the orders).
 fn push_text_matches(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
     qb.push(if text.include_caller {
         " FROM (SELECT d.order_id AS search_id FROM order_search d \
@@ -62,7 +62,7 @@ fn push_text_matches(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
          WHERE d.text_tsv @@ to_tsquery('simple', "
     });
     qb.push_bind(text.tsquery());
-    qb.push(") ORDER BY d.order_id DESC) s");
+    qb.push(")) s");
 }
 
 /// The order of a text search: most relevant first, then newest.

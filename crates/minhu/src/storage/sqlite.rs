@@ -56,12 +56,13 @@ fn push_orders_source(qb: &mut QueryBuilder<Db>, text: Option<&super::TextFilter
     qb.push(") s CROSS JOIN orders ON orders.id = s.search_id");
 }
 
-/// The matches of `text` in the index alone, as `search_id`, newest first (a search with no
-/// other filter counts and bounds its matches here, without reading the orders).
+/// The matches of `text` in the index alone, as `s.search_id` (a search with no other filter
+/// counts and bounds its matches here, without reading the orders; FTS5 walks them newest first
+/// itself when the caller orders by `s.search_id DESC`).
 fn push_text_matches(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
     qb.push(" FROM (SELECT rowid AS search_id FROM order_fts WHERE order_fts MATCH ");
     qb.push_bind(text.fts5_match());
-    qb.push(" ORDER BY rowid DESC) s");
+    qb.push(") s");
 }
 
 /// The order of a text search: most relevant first, then newest.

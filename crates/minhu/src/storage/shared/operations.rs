@@ -659,6 +659,19 @@ impl Store for BackendStore {
 
         // A text search counts at most COUNT_CAP matches: counting all 78,200 orders that
         // say 物业 cost 100 ms of the 50 a search may take, and no one pages through them.
+        // The orders the list shows: joined to the text's matches, filtered and scoped.
+        let push_matching = |qb: &mut QueryBuilder<Db>| {
+            push_orders_source(qb, filter.text.as_ref());
+            qb.push(" WHERE 1 = 1");
+            push_order_filters(
+                qb,
+                filter,
+                scope,
+                unit_path.as_ref(),
+                category_path.as_ref(),
+                now,
+            );
+        };
         // With nothing but the text to apply (a centre user's plain search), the index alone
         // counts and bounds the matches, exactly and without reading an order: 物业 in 6 ms.
         let text_only = filter
@@ -673,23 +686,12 @@ impl Store for BackendStore {
         if let Some(text) = text_only {
             push_text_matches(&mut count, text);
         } else {
-            push_orders_source(&mut count, filter.text.as_ref());
-            count.push(" WHERE 1 = 1");
-            push_order_filters(
-                &mut count,
-                filter,
-                scope,
-                unit_path.as_ref(),
-                category_path.as_ref(),
-                now,
-            );
+            push_matching(&mut count);
         }
-        if filter.text.is_some() && text_only.is_none() {
-            count
-                .push(" LIMIT ")
-                .push_bind(COUNT_CAP + 1)
-                .push(") counted");
-        } else if text_only.is_some() {
+        if filter.text.is_some() {
+            if text_only.is_none() {
+                count.push(" LIMIT ").push_bind(COUNT_CAP + 1);
+            }
             count.push(") counted");
         }
         let mut total: i64 = count.build_query_scalar().fetch_one(&self.read).await?;
@@ -719,16 +721,7 @@ impl Store for BackendStore {
             if let Some(text) = text_only {
                 push_text_matches(&mut bound, text);
             } else {
-                push_orders_source(&mut bound, filter.text.as_ref());
-                bound.push(" WHERE 1 = 1");
-                push_order_filters(
-                    &mut bound,
-                    filter,
-                    scope,
-                    unit_path.as_ref(),
-                    category_path.as_ref(),
-                    now,
-                );
+                push_matching(&mut bound);
             }
             bound
                 .push(" ORDER BY s.search_id DESC LIMIT 1 OFFSET ")
@@ -743,16 +736,7 @@ impl Store for BackendStore {
             "SELECT orders.*, (SELECT COUNT(*) FROM orders c WHERE c.parent_order_id = orders.id) \
              AS repeat_count",
         );
-        push_orders_source(&mut select, filter.text.as_ref());
-        select.push(" WHERE 1 = 1");
-        push_order_filters(
-            &mut select,
-            filter,
-            scope,
-            unit_path.as_ref(),
-            category_path.as_ref(),
-            now,
-        );
+        push_matching(&mut select);
         if let Some(bound) = newest_bound {
             select.push(" AND s.search_id >= ").push_bind(bound);
         }
