@@ -231,14 +231,25 @@ impl Client {
     async fn create(&mut self) {
         let leaf = self.city.leaves.choose(&mut self.rng).cloned();
         let Some(leaf) = leaf else { return };
-        let (body, _) = self.order_body(&leaf, false);
+        self.register(&leaf, false, "create").await;
+    }
+
+    /// An agent registers an order in `leaf`, noted as `kind`; returns it with the reply its
+    /// story would get.
+    async fn register(
+        &mut self,
+        leaf: &Leaf,
+        to_dispatch: bool,
+        kind: &'static str,
+    ) -> (Option<OrderRef>, String) {
+        let (body, reply) = self.order_body(leaf, to_dispatch);
         let token = self.agent().token.clone();
         let started = Instant::now();
         let result = self
             .api
             .post_json::<OrderRef>("/api/v1/orders", &token, &body)
             .await;
-        self.note("create", started, result).await;
+        (self.note(kind, started, result).await, reply)
     }
 
     /// `lifecycle`: registers a new order while fewer than [`PIPELINE`] are on their way, else
@@ -254,14 +265,8 @@ impl Client {
                 .or_else(|| self.city.leaves.choose(&mut self.rng))
                 .cloned();
             let Some(leaf) = leaf else { return };
-            let (body, reply) = self.order_body(&leaf, true);
-            let token = self.agent().token.clone();
-            let started = Instant::now();
-            let result = self
-                .api
-                .post_json::<OrderRef>("/api/v1/orders", &token, &body)
-                .await;
-            if let Some(order) = self.note("register", started, result).await {
+            let (order, reply) = self.register(&leaf, true, "register").await;
+            if let Some(order) = order {
                 self.pipeline.push_back(Walk {
                     order,
                     next: Step::Dispatch,
