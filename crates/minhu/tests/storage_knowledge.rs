@@ -511,7 +511,19 @@ async fn filters_scope_and_temporary_entries_first() {
         let result = store.list_knowledge(&live, &page(0, 0)).await.unwrap();
         assert_eq!((result.items.len(), result.total), (0, 3));
         let result = store.list_knowledge(&live, &page(2, 2)).await.unwrap();
-        assert_eq!(result.items.len(), 1);
+        assert_eq!((result.items.len(), result.total), (1, 3));
         assert_eq!(result.items[0].latest_state, KnowledgeState::Published);
+        // Past the end: no row carries the total, which is still counted.
+        let result = store.list_knowledge(&live, &page(2, 10)).await.unwrap();
+        assert_eq!((result.items.len(), result.total), (0, 3), "{backend}");
+        // The pages together are the whole list, in the same order, each once.
+        let whole = store.list_knowledge(&live, &page(10, 0)).await.unwrap();
+        let mut paged = Vec::new();
+        for offset in [0, 2] {
+            let part = store.list_knowledge(&live, &page(2, offset)).await.unwrap();
+            paged.extend(part.items.into_iter().map(|item| item.entry.id));
+        }
+        let whole: Vec<i64> = whole.items.iter().map(|item| item.entry.id).collect();
+        assert_eq!(paged, whole, "{backend}");
     }
 }

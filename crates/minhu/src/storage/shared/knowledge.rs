@@ -480,41 +480,78 @@ fn push_knowledge_from(qb: &mut QueryBuilder<Db>, filter: &KnowledgeFilter) {
     push_knowledge_filters(qb, filter);
 }
 
+/// How many entries match `filter`.
+async fn count_knowledge_entries(read: &Pool, filter: &KnowledgeFilter) -> StoreResult<i64> {
+    let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*)");
+    push_knowledge_from(&mut count, filter);
+    Ok(count.build_query_scalar().fetch_one(read).await?)
+}
+
 /// One page of entries matching `filter`: live temporary entries first, then by relevance (with
 /// a text) or most recently changed.
+///
+/// One statement answers both the page and the total: the inner query ranks narrow rows (the id
+/// and the sort keys) and counts them all (`COUNT(*) OVER ()`), and only the page's rows are then
+/// joined to the entries. A separate count ran the full-text match a second time and cost a
+/// second trip to the database's thread; a window over the whole entry rows copied every
+/// matching body into a temporary table (for 物业 at 5,000 entries, 6.3 ms against 2.8 ms).
+/// Only a page past the end, which has no row to carry the total, counts on its own.
 async fn list_knowledge_entries(
     read: &Pool,
     filter: &KnowledgeFilter,
     page: &PageRequest,
 ) -> StoreResult<KnowledgePage> {
-    let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*)");
-    push_knowledge_from(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(read).await?;
-    if page.limit <= 0 || total == 0 {
+    if page.limit <= 0 {
+        let total = count_knowledge_entries(read, filter).await?;
         return Ok(KnowledgePage {
             items: Vec::new(),
             total,
         });
     }
-    let mut select = QueryBuilder::<Db>::new("SELECT e.*, v.state AS latest_state");
-    if filter.text.is_some() {
+    let with_text = filter.text.is_some();
+    let now = ms(filter.now);
+    let mut select = QueryBuilder::<Db>::new(
+        "SELECT e.*, v.state AS latest_state, p.matching_total, p.relevance FROM \
+         (SELECT e.id AS page_id, e.updated_at AS page_updated_at, \
+         COUNT(*) OVER () AS matching_total, CASE WHEN e.is_temporary = 1 AND ",
+    );
+    push_knowledge_live(&mut select, now);
+    select.push(" THEN 0 ELSE 1 END AS page_rank");
+    if with_text {
         select.push(", s.search_score AS relevance");
+    } else {
+        select.push(", 0.0 AS relevance");
     }
     push_knowledge_from(&mut select, filter);
-    let now = ms(filter.now);
-    select.push(" ORDER BY CASE WHEN e.is_temporary = 1 AND ");
-    push_knowledge_live(&mut select, now);
-    select.push(" THEN 0 ELSE 1 END");
-    if filter.text.is_some() {
-        select.push(", s.search_score DESC");
-    }
+    let order = if with_text {
+        "page_rank, relevance DESC, page_updated_at DESC, page_id DESC"
+    } else {
+        "page_rank, page_updated_at DESC, page_id DESC"
+    };
     select
-        .push(", e.updated_at DESC, e.id DESC LIMIT ")
+        .push(" ORDER BY ")
+        .push(order)
+        .push(" LIMIT ")
         .push_bind(page.limit)
         .push(" OFFSET ")
         .push_bind(page.offset.max(0));
+    select
+        .push(
+            ") p JOIN knowledge_entries e ON e.id = p.page_id \
+             JOIN knowledge_versions v ON v.entry_id = e.id AND v.version = e.latest_version \
+             ORDER BY ",
+        )
+        .push(
+            order
+                .replace("page_", "p.page_")
+                .replace("relevance", "p.relevance"),
+        );
     let rows = select.build().fetch_all(read).await?;
-    let with_text = filter.text.is_some();
+    let total = match rows.first() {
+        Some(row) => col::<i64>(row, "matching_total")?,
+        None if page.offset > 0 => count_knowledge_entries(read, filter).await?,
+        None => 0,
+    };
     let items = rows
         .iter()
         .map(|row| {
