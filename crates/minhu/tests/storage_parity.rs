@@ -41,6 +41,7 @@ const TABLES: &[&str] = &[
     "order_search",
     "orders",
     "policy_rules",
+    "reference_generation",
     "units",
     "users",
 ];

@@ -34,6 +34,7 @@ mod demo;
 mod durability;
 mod generate;
 mod repeats_labelled;
+mod service_reference;
 mod storage_group_commit;
 mod storage_knowledge;
 mod storage_orders;

@@ -133,6 +133,7 @@ impl App {
         }
         let new = NewUnit { name, ..unit };
         let created = self.store.create_unit(&new).await?;
+        self.reference.forget();
         self.admin_audit(actor, "create_unit", &created.code, to_json(&new), address)
             .await?;
         Ok(created)
@@ -161,6 +162,7 @@ impl App {
         }
         let patch = UnitPatch { name, ..patch };
         let updated = self.store.update_unit(id, &patch).await?;
+        self.reference.forget();
         self.admin_audit(
             actor,
             "update_unit",
@@ -334,6 +336,7 @@ impl App {
         }
         let new = NewCategory { name, ..category };
         let created = self.store.create_category(&new).await?;
+        self.reference.forget();
         self.admin_audit(
             actor,
             "create_category",
@@ -365,6 +368,7 @@ impl App {
         };
         let patch = CategoryPatch { name, ..patch };
         let updated = self.store.update_category(id, &patch).await?;
+        self.reference.forget();
         self.admin_audit(
             actor,
             "update_category",
@@ -404,6 +408,7 @@ impl App {
             ));
         }
         let created = self.store.create_policy(&rule).await?;
+        self.reference.forget();
         self.admin_audit(
             actor,
             "create_policy",
@@ -433,6 +438,7 @@ impl App {
                 what: "时限规则"
             })?;
         self.store.delete_policy(id).await?;
+        self.reference.forget();
         self.admin_audit(
             actor,
             "delete_policy",
@@ -554,6 +560,7 @@ impl App {
         self.store
             .upsert_calendar_days(std::slice::from_ref(&day))
             .await?;
+        self.reference.forget();
         self.admin_audit(
             actor,
             "set_calendar_day",
@@ -578,6 +585,7 @@ impl App {
                 what: "日历日期"
             });
         }
+        self.reference.forget();
         self.admin_audit(
             actor,
             "delete_calendar_day",

@@ -163,13 +163,21 @@ impl App {
 
     /// The person a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> AppResult<Actor> {
-        let user = self
+        let holder = self
             .store
-            .find_token_user(&token_hash(token), self.now())
+            .find_token_holder(&token_hash(token), self.now())
             .await?
-            .filter(|u| u.active)
+            .filter(|holder| holder.user.active)
             .ok_or(AppError::Unauthenticated)?;
-        self.actor_for(&user).await
+        self.reference.observe(holder.reference_generation);
+        let user = holder.user;
+        Ok(Actor {
+            user_id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            roles: user.roles,
+            unit: holder.unit,
+        })
     }
 
     /// Ends a token's life.

@@ -10,6 +10,7 @@ pub mod desk;
 pub mod knowledge;
 pub mod orders;
 pub mod queues;
+pub mod reference;
 pub mod search;
 
 use std::sync::Arc;
@@ -26,6 +27,8 @@ use crate::storage::{NewAuditEntry, Store, StoreError};
 pub struct App {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
+    /// Units, categories, policies and the calendar, held between requests.
+    pub reference: Arc<reference::ReferenceCache>,
 }
 
 /// Why a use case failed. Each variant has a stable code (the API's `error.code`).
@@ -144,6 +147,7 @@ impl App {
         Self {
             store,
             config: Arc::new(config),
+            reference: Arc::default(),
         }
     }
 
@@ -156,10 +160,7 @@ impl App {
     /// The working-time calendar as stored (holidays, make-up days) with the configured time zone
     /// and working hours.
     pub async fn calendar(&self) -> AppResult<Calendar> {
-        let days = self.store.list_calendar_days().await?;
-        let tz = self.config.tz()?;
-        let periods = self.config.working_periods()?;
-        Ok(Calendar::new(tz, days, periods))
+        Ok(self.reference().await?.calendar.clone())
     }
 
     /// This year and next (in the configured time zone) if the stored calendar has no holiday
@@ -182,13 +183,12 @@ impl App {
         order_type: OrderType,
         urgency: Urgency,
     ) -> AppResult<Limits> {
-        let category = self
-            .store
-            .find_category(category_id)
-            .await?
+        let reference = self.reference().await?;
+        let category = reference
+            .category(category_id)
             .ok_or_else(|| AppError::invalid("category_id", "问题分类不存在"))?;
         let chain = category.chain();
-        let rules = self.store.policies_for_categories(&chain).await?;
+        let rules = reference.policies_for(&chain);
         Ok(minhu_domain::policy::resolve_limits(
             &rules, &chain, order_type, urgency,
         ))

@@ -130,7 +130,7 @@ impl App {
     async fn unit_directory(&self, actor: &Actor, mut ids: Vec<i64>) -> AppResult<UnitDirectory> {
         ids.sort_unstable();
         ids.dedup();
-        let mut directory = UnitDirectory::new(self.store.units_by_ids(&ids).await?);
+        let mut directory = UnitDirectory::new(self.reference().await?.units_by_ids(&ids));
         directory.insert(actor.unit.clone());
         Ok(directory)
     }

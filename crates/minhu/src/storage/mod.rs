@@ -106,6 +106,13 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<User>>;
+    /// [`Store::find_token_user`] with the user's unit and the reference data's generation, in
+    /// one statement: a request's whole sign-in check.
+    async fn find_token_holder(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TokenHolder>>;
     async fn delete_token(&self, token_hash: &str) -> StoreResult<()>;
     async fn delete_expired_tokens(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     async fn record_login_failure(
@@ -136,6 +143,9 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- calendar ----
     async fn list_calendar_days(&self) -> StoreResult<Vec<CalendarDay>>;
+    /// The generation of the reference data (units, categories, policies, calendar): bumped by
+    /// the database on every change to them.
+    async fn reference_generation(&self) -> StoreResult<i64>;
     /// Inserts or replaces the days given.
     async fn upsert_calendar_days(&self, days: &[CalendarDay]) -> StoreResult<()>;
     async fn delete_calendar_day(&self, date: NaiveDate) -> StoreResult<bool>;

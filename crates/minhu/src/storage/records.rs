@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use minhu_domain::{
     AppealState, AssignmentRole, AssignmentState, Channel, HistoryEvent, LimitStep, Order,
-    OrderState, OrderType, Role, TimeLimit, UnitKind, Urgency, WarningLevel,
+    OrderState, OrderType, Role, TimeLimit, UnitInfo, UnitKind, Urgency, WarningLevel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -79,6 +79,16 @@ pub struct NewToken {
     pub user_id: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Who holds a live token, read in one statement with what a request needs besides: the
+/// holder's unit and the generation of the reference data (see
+/// `migrations/*/0006_reference_generation.sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHolder {
+    pub user: User,
+    pub unit: UnitInfo,
+    pub reference_generation: i64,
 }
 
 /// Recent failed sign-ins, by account and by address.

@@ -43,8 +43,8 @@ use super::{
     Announcement, AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry,
     LoginFailureCounts, NewAnnouncement, NewAuditEntry, NewCatalogueEntry, NewCategory,
     NewPolicyRule, NewToken, NewUnit, NewUser, OrderFilter, OrderListItem, OrderPage, PageRequest,
-    RepeatCandidate, RepeatQuery, Scope, Store, StoreError, StoreResult, UnitPatch, User,
-    UserPatch, format_roles, parse_roles,
+    RepeatCandidate, RepeatQuery, Scope, Store, StoreError, StoreResult, TokenHolder, UnitPatch,
+    User, UserPatch, format_roles, parse_roles,
 };
 
 /// A transaction on this backend.
