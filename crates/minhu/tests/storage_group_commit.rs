@@ -116,6 +116,10 @@ async fn concurrent_registrations_share_commits_and_keep_their_own_results_on_sq
     // The valid ones and the probe after them; the failed ones are not counted.
     assert_eq!(stats.creates, u64::try_from(valid + 1).unwrap());
     assert!(
+        stats.rewritten_alone >= 1,
+        "a batch with an invalid registration is written again one at a time"
+    );
+    assert!(
         stats.commits < stats.creates,
         "registrations shared commits: {} commits for {} registrations",
         stats.commits,
@@ -153,9 +157,140 @@ async fn a_lone_registration_commits_at_once_on_sqlite() {
         store.group_commit_stats(),
         minhu::storage::GroupCommitStats {
             commits: 1,
-            creates: 1
+            creates: 1,
+            audit_lines: 0,
+            rewritten_alone: 0
         }
     );
     // No batching timer: one fsync, not a wait for company.
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+/// Valid registrations on two local days at once: batches hold both days, each day's numbers
+/// are drawn from its own counter, unique and without gaps; on SQLite no batch needed writing
+/// again one at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registrations_on_two_days_number_each_day_without_gaps_on_every_backend() {
+    for db in db::all_backends().await {
+        let backend = db.backend.name();
+        let store = Arc::clone(&db.store);
+        let org = seed_org(store.as_ref()).await;
+        let mut tasks = Vec::with_capacity(CREATES);
+        for i in 0..CREATES {
+            let date = if i % 2 == 0 {
+                day("2026-11-28")
+            } else {
+                day("2026-11-29")
+            };
+            let mut draft = lamp_order(&org);
+            draft.title = format!("路灯不亮 第{i}号");
+            let events = vec![register_event(&draft, &org)];
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                store.create_order(&draft, &events, date).await
+            }));
+        }
+        let mut numbers = Vec::with_capacity(CREATES);
+        for task in tasks {
+            numbers.push(task.await.unwrap().unwrap().number);
+        }
+        numbers.sort();
+        let half = CREATES / 2;
+        let expected: Vec<String> = (1..=half)
+            .map(|n| format!("20261128{n:06}"))
+            .chain((1..=half).map(|n| format!("20261129{n:06}")))
+            .collect();
+        assert_eq!(
+            numbers, expected,
+            "{backend}: each day's numbers are 1..={half}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn valid_registrations_are_written_together_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/minhu.db", dir.path().display());
+    let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
+    store.migrate().await.unwrap();
+    let org = seed_org(store.as_ref()).await;
+    let date = day("2026-11-28");
+    let mut tasks = Vec::with_capacity(CREATES);
+    for i in 0..CREATES {
+        let mut draft = lamp_order(&org);
+        draft.title = format!("路灯不亮 第{i}号");
+        let events = vec![register_event(&draft, &org)];
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store.create_order(&draft, &events, date).await
+        }));
+    }
+    for task in tasks {
+        let order = task.await.unwrap().unwrap();
+        let history = store.order_history(order.id).await.unwrap();
+        assert_eq!(history.len(), 1, "{} has its history line", order.number);
+    }
+    let stats = store.group_commit_stats();
+    assert_eq!(stats.creates, u64::try_from(CREATES).unwrap());
+    assert_eq!(stats.rewritten_alone, 0, "no batch failed together");
+    assert!(stats.commits < stats.creates, "{stats:?}");
+}
+
+/// Audit lines written while registrations come in share their commits; every line is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_lines_share_commits_with_registrations_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/minhu.db", dir.path().display());
+    let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
+    store.migrate().await.unwrap();
+    let org = Arc::new(seed_org(store.as_ref()).await);
+    let date = day("2026-11-28");
+    let mut tasks = Vec::with_capacity(CREATES);
+    for i in 0..CREATES {
+        let store = Arc::clone(&store);
+        let org = Arc::clone(&org);
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let draft = lamp_order(&org);
+                let events = vec![register_event(&draft, &org)];
+                store.create_order(&draft, &events, date).await.map(|_| ())
+            } else {
+                store
+                    .write_audit(&minhu::storage::NewAuditEntry {
+                        at: chrono::Utc::now(),
+                        user_id: Some(org.admin.id),
+                        action: "view_personal_data".to_owned(),
+                        target: format!("audit-{i}"),
+                        detail: None,
+                        address: Some("127.0.0.1".to_owned()),
+                    })
+                    .await
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let stats = store.group_commit_stats();
+    assert_eq!(stats.creates, u64::try_from(CREATES / 2).unwrap());
+    assert_eq!(stats.audit_lines, u64::try_from(CREATES / 2).unwrap());
+    assert!(
+        stats.commits < stats.creates + stats.audit_lines,
+        "{stats:?}"
+    );
+    let mut targets: Vec<String> = store
+        .list_audit(1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.target)
+        .filter(|target| target.starts_with("audit-"))
+        .collect();
+    targets.sort();
+    let mut expected: Vec<String> = (0..CREATES)
+        .filter(|i| i % 2 == 1)
+        .map(|i| format!("audit-{i}"))
+        .collect();
+    expected.sort();
+    assert_eq!(targets, expected);
 }

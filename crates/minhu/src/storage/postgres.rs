@@ -120,9 +120,22 @@ impl PgStore {
 /// day's counter row lock already orders them.
 async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order> {
     let mut tx = begin_write(&store.write).await?;
-    let stored = insert_new_order(&mut tx, &new).await?;
+    let stored = insert_new_orders(&mut tx, &[&new])
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Database(anyhow!("the registered order was not returned")))?;
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Writes an audit line ([`Store::write_audit`]) with one statement: PostgreSQL commits
+/// concurrent transactions together by itself.
+async fn commit_audit_entry(store: &BackendStore, entry: &NewAuditEntry) -> StoreResult<()> {
+    let (sql, args) = audit_insert(&[entry])?;
+    sqlx::query_with(AssertSqlSafe(sql), args)
+        .execute(&store.write)
+        .await?;
+    Ok(())
 }
 
 /// Runs the PostgreSQL migrations compiled into the binary ([`Store::migrate`]).

@@ -160,6 +160,14 @@ async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Or
     store.committer.submit(&store.write, new).await
 }
 
+/// Writes an audit line ([`Store::write_audit`]) in the committer's next batch.
+async fn commit_audit_entry(store: &BackendStore, entry: &NewAuditEntry) -> StoreResult<()> {
+    store
+        .committer
+        .submit_audit(&store.write, entry.clone())
+        .await
+}
+
 /// Runs the SQLite migrations compiled into the binary ([`Store::migrate`]).
 async fn run_migrations(pool: &Pool) -> StoreResult<()> {
     sqlx::migrate!("./migrations/sqlite")

@@ -829,19 +829,7 @@ impl Store for BackendStore {
     // ---- audit ----
 
     async fn write_audit(&self, entry: &NewAuditEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, user_id, action, target, detail, address) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(ms(entry.at))
-        .bind(entry.user_id)
-        .bind(entry.action.as_str())
-        .bind(entry.target.as_str())
-        .bind(entry.detail.as_deref())
-        .bind(entry.address.as_deref())
-        .execute(&self.write)
-        .await?;
-        Ok(())
+        commit_audit_entry(self, entry).await
     }
 
     async fn create_announcement(
