@@ -19,6 +19,7 @@ mod api_list;
 mod api_merge;
 mod api_openapi;
 mod api_orders;
+mod api_queues;
 mod api_race;
 mod api_scope;
 mod api_search;

@@ -38,14 +38,9 @@ const MIX: &[(Work, u32)] = &[
     (Work::Lifecycle, 8),
 ];
 
-/// The tabs of a unit's inbox as list filters: 待签收, 办理中, 即将超期, 已超期 (50 a page, as
-/// the web inbox shows them).
-const QUEUE_TABS: &[&str] = &[
-    "state=dispatched",
-    "state=in_progress",
-    "state=dispatched,in_progress&warning=yellow",
-    "state=dispatched,in_progress&warning=red",
-];
+/// The tabs of a unit's inbox the bench opens: 待签收, 办理中, 即将超期, 已超期 (the unit's
+/// queues of `/api/v1/queues/{queue}`, 50 a page, as the web inbox shows them).
+const QUEUE_TABS: &[&str] = &["sign", "handling", "yellow", "red"];
 
 /// One kind of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,10 +347,7 @@ impl Client {
         }
         let session = staff[self.index % staff.len()].clone();
         let tab = QUEUE_TABS[self.counter % QUEUE_TABS.len()];
-        let path = format!(
-            "/api/v1/orders?unit_id={}&{tab}&per_page=50",
-            session.unit_id
-        );
+        let path = format!("/api/v1/queues/{tab}");
         let started = Instant::now();
         let result = self.api.get(&path, &session.token).await;
         self.note("queue", started, result).await;

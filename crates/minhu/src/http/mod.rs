@@ -17,6 +17,7 @@ pub mod health;
 pub mod knowledge;
 pub mod orders;
 mod query;
+pub mod queues;
 pub mod similar;
 pub mod views;
 
@@ -55,6 +56,7 @@ use crate::service::App;
         (name = "auth", description = "登录与账号"),
         (name = "orders", description = "工单登记、查询"),
         (name = "actions", description = "工单流转操作"),
+        (name = "queues", description = "承办单位待办队列"),
         (name = "calendar", description = "工作日历与时限计算"),
         (name = "knowledge", description = "知识库：检索、编辑、审核"),
         (name = "admin", description = "系统管理"),
@@ -88,6 +90,7 @@ fn api() -> OpenApiRouter<App> {
         .merge(similar::routes())
         .merge(orders::routes())
         .merge(actions::routes())
+        .merge(queues::routes())
         .merge(calendar::routes())
         .merge(knowledge::routes())
         .merge(admin::routes())

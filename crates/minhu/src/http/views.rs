@@ -160,7 +160,9 @@ pub struct AssignmentView {
 }
 
 impl AssignmentView {
-    fn new(a: &Assignment, units: &[UnitInfo], now: DateTime<Utc>, yellow_share: f64) -> Self {
+    /// The view of `a` at `now`, its unit named from `units`.
+    #[must_use]
+    pub fn new(a: &Assignment, units: &[UnitInfo], now: DateTime<Utc>, yellow_share: f64) -> Self {
         let span = match a.state {
             AssignmentState::Dispatched => Some((a.dispatched_at, a.sign_deadline_at)),
             AssignmentState::InProgress
