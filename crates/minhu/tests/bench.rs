@@ -116,15 +116,22 @@ async fn every_scenario_runs_against_a_demo_server() {
     );
 
     let server = Server::start(&url, dir.path(), "bench").await;
+    // `mixed` goes to the server twice over, as to two app nodes: the clients take turns.
+    let twice = format!("{},{}", server.base, server.base);
     let started = std::time::Instant::now();
     for wave in WAVES {
         let children: Vec<_> = wave
             .iter()
             .map(|scenario| {
+                let target = if *scenario == "mixed" {
+                    twice.as_str()
+                } else {
+                    server.base.as_str()
+                };
                 let args = [
                     scenario,
                     "--target",
-                    server.base.as_str(),
+                    target,
                     "--clients",
                     "2",
                     "--duration",

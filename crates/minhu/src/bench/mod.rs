@@ -106,8 +106,9 @@ impl Scenario {
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub scenario: Scenario,
-    /// The server, e.g. `http://127.0.0.1:8080`.
-    pub target: String,
+    /// The server, e.g. `http://127.0.0.1:8080`, or several app nodes of one database: client
+    /// `i` talks to `targets[i % targets.len()]`.
+    pub targets: Vec<String>,
     /// Concurrent clients, each with its own connection.
     pub clients: usize,
     /// Seconds of load before measuring.
@@ -129,13 +130,16 @@ pub async fn run_load(options: &LoadOptions) -> anyhow::Result<()> {
         bail!("--duration must be positive");
     }
     let scenario = options.scenario;
-    let api = Api::new(&options.target)?;
+    let Some(first) = options.targets.first() else {
+        bail!("--target names no server");
+    };
+    let api = Api::new(first)?;
     let city = City::load(&api, &options.password, options.clients, scenario.needs()).await?;
     eprintln!(
         "minhu bench {}: {} clients against {} ({}, {} orders), {:.1} s warm-up, {:.1} s measured",
         scenario.name(),
         options.clients,
-        api.base(),
+        options.targets.join(" and "),
         city.backend,
         city.orders,
         options.warmup.as_secs_f64(),
@@ -152,7 +156,7 @@ pub async fn run_load(options: &LoadOptions) -> anyhow::Result<()> {
     for index in 0..options.clients {
         let client = Client::new(
             index,
-            Api::new(&options.target)?,
+            Api::new(&options.targets[index % options.targets.len()])?,
             Arc::clone(&city),
             window,
             options.seed,

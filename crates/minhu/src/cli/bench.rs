@@ -42,8 +42,9 @@ pub struct BenchArgs {
     /// What to measure.
     #[arg(value_enum)]
     pub scenario: BenchScenario,
-    /// The running minhu server [default: http://<the configured listen address>].
-    #[arg(long, value_name = "URL")]
+    /// The running minhu server [default: http://<the configured listen address>]; several app
+    /// nodes of one database separated by commas (the clients take turns among them).
+    #[arg(long, value_name = "URL[,URL…]")]
     pub target: Option<String>,
     /// Concurrent clients, each with its own connection.
     #[arg(long, default_value_t = 8)]
@@ -105,12 +106,13 @@ pub(super) async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<Exit
     let target = args
         .target
         .unwrap_or_else(|| format!("http://{}", config.listen));
-    if !target.starts_with("http://") {
-        bail!("--target must be an http:// URL such as http://127.0.0.1:8080, not {target}");
+    let targets: Vec<String> = target.split(',').map(|t| t.trim().to_owned()).collect();
+    if let Some(bad) = targets.iter().find(|t| !t.starts_with("http://")) {
+        bail!("--target must be an http:// URL such as http://127.0.0.1:8080, not {bad}");
     }
     let options = LoadOptions {
         scenario,
-        target,
+        targets,
         clients: args.clients,
         warmup,
         duration,
