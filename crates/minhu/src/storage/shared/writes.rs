@@ -231,6 +231,7 @@ async fn insert_new_orders(tx: &mut Tx, news: &[&NewOrder]) -> StoreResult<Vec<O
     // RETURNING gives no promise about the order of its rows: they are matched by number.
     sql.push_str(" RETURNING *");
     let rows = sqlx::query_with(AssertSqlSafe(sql), args)
+        .persistent(news.len() == 1)
         .fetch_all(&mut **tx)
         .await
         .map_err(|err| classify(err, "number", "category_id"))?;

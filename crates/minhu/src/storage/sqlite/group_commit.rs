@@ -380,6 +380,7 @@ async fn insert_audit_entries(tx: &mut Tx, entries: &[&NewAuditEntry]) -> StoreR
     }
     let (sql, args) = audit_insert(entries)?;
     sqlx::query_with(AssertSqlSafe(sql), args)
+        .persistent(entries.len() == 1)
         .execute(&mut **tx)
         .await?;
     Ok(())
