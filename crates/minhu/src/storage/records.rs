@@ -249,6 +249,19 @@ impl OrderFilter {
         };
         self.text.is_some() && rest == Self::default()
     }
+
+    /// Whether nothing but an assignment filter narrows the list (a unit's queue): then the
+    /// assignments alone can count it.
+    #[must_use]
+    pub fn only_assignment(&self) -> bool {
+        let rest = Self {
+            assignment: None,
+            now: None,
+            oldest_first: false,
+            ..self.clone()
+        };
+        self.assignment.is_some() && rest == Self::default()
+    }
 }
 
 /// Which assignments an order must hold to be listed; all optional, combined with AND. A unit's

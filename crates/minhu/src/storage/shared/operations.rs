@@ -730,8 +730,20 @@ impl Store for BackendStore {
         } else {
             "SELECT COUNT(*)"
         });
+        // A unit's queue (its own assignments, nothing else) counts its orders in the
+        // assignments' index alone instead of reading every order: 2,469 open orders of the
+        // heating company took 51 ms to count through the orders at a million.
+        let assignment_only = filter
+            .assignment
+            .as_ref()
+            .filter(|_| matches!(scope, Scope::All) && filter.only_assignment());
         if let Some(text) = text_only {
             push_text_matches(&mut count, text);
+        } else if let Some(assignment) = assignment_only {
+            count = QueryBuilder::<Db>::new(
+                "SELECT COUNT(DISTINCT q.order_id) FROM assignments q WHERE 1 = 1",
+            );
+            push_assignment_conditions(&mut count, assignment, now);
         } else {
             push_matching(&mut count);
         }
