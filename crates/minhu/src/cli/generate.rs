@@ -58,6 +58,12 @@ pub(super) async fn run(
             made as f64 / seconds.max(f64::MIN_POSITIVE)
         );
     }
+    let started = std::time::Instant::now();
+    app.store.refresh_statistics().await?;
+    println!(
+        "Refreshed the query planner's statistics in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -318,6 +318,9 @@ pub trait Store: Send + Sync + 'static {
     /// Not for live traffic: on SQLite the transaction is not synced to disk (a re-runnable bulk
     /// load).
     async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()>;
+    /// Brings the query planner's statistics up to date after a bulk load: `ANALYZE` on
+    /// PostgreSQL, `PRAGMA optimize` on SQLite.
+    async fn refresh_statistics(&self) -> StoreResult<()>;
 }
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`), creating an SQLite file

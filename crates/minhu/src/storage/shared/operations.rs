@@ -1206,6 +1206,19 @@ impl Store for BackendStore {
         generator_start_of(&self.write).await
     }
 
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        // PostgreSQL plans a freshly loaded table from no statistics at all until autovacuum
+        // comes by: after `minhu gen` the detail view of an order ran at 68 requests/s instead
+        // of 428 with a single client at 100,000 orders, until an ANALYZE.
+        let statement = if BACKEND_NAME == "postgres" {
+            "ANALYZE"
+        } else {
+            "PRAGMA optimize"
+        };
+        sqlx::query(statement).execute(&self.write).await?;
+        Ok(())
+    }
+
     async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()> {
         bulk_insert_batch(&self.write, batch).await
     }
