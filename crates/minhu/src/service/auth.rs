@@ -112,6 +112,12 @@ impl App {
             });
         }
         let user = self.store.find_user_by_username(username).await?;
+        // One hashing per core at a time, the permit held for the hashing only.
+        let permit = self
+            .password_work
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         let verified = match &user {
             Some(user) => {
                 let (password, hash) = (password.to_owned(), user.password_hash.clone());
@@ -129,6 +135,7 @@ impl App {
                 false
             }
         };
+        drop(permit);
         let user = match user {
             Some(user) if verified && user.active => user,
             _ => {

@@ -29,6 +29,9 @@ pub struct App {
     pub config: Arc<Config>,
     /// Units, categories, policies and the calendar, held between requests.
     pub reference: Arc<reference::ReferenceCache>,
+    /// Password hashings allowed at once (one per core): each Argon2id hash takes 19 MiB, and
+    /// 32 sign-ins at once held 600 MB that the allocator kept afterwards.
+    pub password_work: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why a use case failed. Each variant has a stable code (the API's `error.code`).
@@ -148,6 +151,9 @@ impl App {
             store,
             config: Arc::new(config),
             reference: Arc::default(),
+            password_work: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            )),
         }
     }
 
