@@ -166,6 +166,24 @@ async fn a_lone_registration_commits_at_once_on_sqlite() {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
 
+/// Fires [`CREATES`] concurrent valid registrations at `store`, the `i`th for the day `date_of(i)`.
+fn fire_valid(
+    store: &Arc<dyn Store>,
+    org: &crate::support::builders::Org,
+    date_of: impl Fn(usize) -> chrono::NaiveDate,
+) -> Vec<tokio::task::JoinHandle<Result<Order, StoreError>>> {
+    (0..CREATES)
+        .map(|i| {
+            let mut draft = lamp_order(org);
+            draft.title = format!("路灯不亮 第{i}号");
+            let events = vec![register_event(&draft, org)];
+            let store = Arc::clone(store);
+            let date = date_of(i);
+            tokio::spawn(async move { store.create_order(&draft, &events, date).await })
+        })
+        .collect()
+}
+
 /// Valid registrations on two local days at once: batches hold both days, each day's numbers
 /// are drawn from its own counter, unique and without gaps; on SQLite no batch needed writing
 /// again one at a time.
@@ -175,21 +193,13 @@ async fn registrations_on_two_days_number_each_day_without_gaps_on_every_backend
         let backend = db.backend.name();
         let store = Arc::clone(&db.store);
         let org = seed_org(store.as_ref()).await;
-        let mut tasks = Vec::with_capacity(CREATES);
-        for i in 0..CREATES {
-            let date = if i % 2 == 0 {
+        let tasks = fire_valid(&store, &org, |i| {
+            if i % 2 == 0 {
                 day("2026-11-28")
             } else {
                 day("2026-11-29")
-            };
-            let mut draft = lamp_order(&org);
-            draft.title = format!("路灯不亮 第{i}号");
-            let events = vec![register_event(&draft, &org)];
-            let store = Arc::clone(&store);
-            tasks.push(tokio::spawn(async move {
-                store.create_order(&draft, &events, date).await
-            }));
-        }
+            }
+        });
         let mut numbers = Vec::with_capacity(CREATES);
         for task in tasks {
             numbers.push(task.await.unwrap().unwrap().number);
@@ -214,17 +224,8 @@ async fn valid_registrations_are_written_together_on_sqlite() {
     let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
     store.migrate().await.unwrap();
     let org = seed_org(store.as_ref()).await;
-    let date = day("2026-11-28");
-    let mut tasks = Vec::with_capacity(CREATES);
-    for i in 0..CREATES {
-        let mut draft = lamp_order(&org);
-        draft.title = format!("路灯不亮 第{i}号");
-        let events = vec![register_event(&draft, &org)];
-        let store = Arc::clone(&store);
-        tasks.push(tokio::spawn(async move {
-            store.create_order(&draft, &events, date).await
-        }));
-    }
+    let store_dyn: Arc<dyn Store> = Arc::clone(&store) as Arc<dyn Store>;
+    let tasks = fire_valid(&store_dyn, &org, |_| day("2026-11-28"));
     for task in tasks {
         let order = task.await.unwrap().unwrap();
         let history = store.order_history(order.id).await.unwrap();

@@ -145,16 +145,7 @@ async fn bulk_insert_in(pool: &Pool, batch: &GeneratedBatch) -> StoreResult<()> 
     for chunk in events.chunks(MAX_BINDS / 10) {
         let mut v = Values::new();
         for (order_id, e) in chunk {
-            v.put("order_id", *order_id)
-                .put("at", ms(e.at))
-                .put("actor_id", e.actor_id)
-                .put("actor_unit_id", e.actor_unit_id)
-                .put("action", e.action.as_str())
-                .put("from_state", e.from_state.map(|s| s.as_str()))
-                .put("to_state", e.to_state.as_str())
-                .put("unit_id", e.unit_id)
-                .put("text", e.text.as_deref())
-                .put("details", json_text(&e.details, "history details")?);
+            put_history_values(&mut v, *order_id, e)?;
         }
         run_insert(&mut tx, v, "order_history", chunk.len()).await?;
     }

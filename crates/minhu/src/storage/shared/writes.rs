@@ -161,6 +161,21 @@ fn put_assignment_values(v: &mut Values, a: &Assignment) -> StoreResult<()> {
     Ok(())
 }
 
+/// The columns of a history line of order `order_id` (its id is the database's).
+fn put_history_values(v: &mut Values, order_id: i64, e: &HistoryEvent) -> StoreResult<()> {
+    v.put("order_id", order_id)
+        .put("at", ms(e.at))
+        .put("actor_id", e.actor_id)
+        .put("actor_unit_id", e.actor_unit_id)
+        .put("action", e.action.as_str())
+        .put("from_state", e.from_state.map(|s| s.as_str()))
+        .put("to_state", e.to_state.as_str())
+        .put("unit_id", e.unit_id)
+        .put("text", e.text.as_deref())
+        .put("details", json_text(&e.details, "history details")?);
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Statements used inside transactions
 // ---------------------------------------------------------------------------------------------
@@ -253,17 +268,7 @@ async fn insert_new_orders(tx: &mut Tx, news: &[&NewOrder]) -> StoreResult<Vec<O
     let mut lines = 0;
     for (new, order) in news.iter().zip(&orders) {
         for event in &new.events {
-            values
-                .put("order_id", order.id)
-                .put("at", ms(event.at))
-                .put("actor_id", event.actor_id)
-                .put("actor_unit_id", event.actor_unit_id)
-                .put("action", event.action.as_str())
-                .put("from_state", event.from_state.map(|s| s.as_str()))
-                .put("to_state", event.to_state.as_str())
-                .put("unit_id", event.unit_id)
-                .put("text", event.text.as_deref())
-                .put("details", json_text(&event.details, "history details")?);
+            put_history_values(&mut values, order.id, event)?;
             lines += 1;
         }
     }
