@@ -32,6 +32,7 @@ async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
 include!("shared/rows.rs");
 include!("shared/writes.rs");
 include!("shared/operations.rs");
+include!("shared/order_list.rs");
 include!("shared/attachments.rs");
 include!("shared/search.rs");
 include!("shared/knowledge.rs");

@@ -1,7 +1,7 @@
 // Part of the shared storage code (see rows.rs for how these files are compiled): attachments
 // (附件), the files that come with an action, with their bytes in `order_attachments`
 // (BLOB / BYTEA). They are written inside the transition's transaction
-// (`save_transition_with_attachments` in operations.rs), so a refused or failed action leaves
+// (`save_transition_with_files` below), so a refused or failed action leaves
 // none behind. Lists never read the bytes; only a download does.
 
 use super::{Attachment, AttachmentFile, NewAttachment};
@@ -98,4 +98,117 @@ async fn find_attachment_file(
         })
     })
     .transpose()
+}
+
+/// Stores `transition` with its files in one transaction ([`Store::save_transition_with_attachments`]):
+/// the transition as [`Store::save_transition`] would, each file tied to its first history event.
+async fn save_transition_with_files(
+    read: &Pool,
+    write: &Pool,
+    expected_version: i64,
+    transition: &Transition,
+    attachments: &[NewAttachment],
+) -> StoreResult<OrderAggregate> {
+    let order = &transition.order;
+    // A reply or answer changes what the order is found by: cut the new texts before taking
+    // the write lock. The other assignments' replies are read as committed; if anything
+    // committed on this order since, the version check below refuses the transition.
+    let doc = if transition_touches_text(transition) {
+        let mut replies: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, reply FROM assignments WHERE order_id = $1 AND reply IS NOT NULL \
+             ORDER BY id",
+        )
+        .bind(order.id)
+        .fetch_all(read)
+        .await?;
+        for changed in &transition.assignments {
+            replies.retain(|(id, _)| *id != changed.id || changed.id == 0);
+            if let Some(reply) = &changed.reply {
+                replies.push((changed.id, reply.clone()));
+            }
+        }
+        Some(order_document(
+            minhu_text::segmenter(),
+            order,
+            replies.iter().map(|(_, text)| text.as_str()),
+        ))
+    } else {
+        None
+    };
+    let mut tx = begin_write(write).await?;
+
+    let mut values = Values::new();
+    put_order_values(&mut values, order, lead_unit_of(&transition.assignments))?;
+    values.put("version", expected_version + 1);
+    let set = values.names.len();
+    values.put("id", order.id).put("version", expected_version);
+    let (sql, args) = values.update("orders", set)?;
+    let done = sqlx::query_with(AssertSqlSafe(sql), args)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "number", "category_id"))?;
+    if done.rows_affected() == 0 {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
+            .bind(order.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        return Err(if exists.is_some() {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        });
+    }
+
+    for assignment in &transition.assignments {
+        let mut values = Values::new();
+        put_assignment_values(&mut values, assignment)?;
+        if assignment.id == 0 {
+            values.put("order_id", order.id);
+            let (sql, args) = values.insert("assignments")?;
+            sqlx::query_scalar_with::<_, i64, _>(AssertSqlSafe(sql), args)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|err| classify(err, "id", "unit_id"))?;
+        } else {
+            let set = values.names.len();
+            values.put("id", assignment.id).put("order_id", order.id);
+            let (sql, args) = values.update("assignments", set)?;
+            let done = sqlx::query_with(AssertSqlSafe(sql), args)
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| classify(err, "id", "unit_id"))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Database(anyhow!(
+                    "assignment {} does not belong to order {}",
+                    assignment.id,
+                    order.id
+                )));
+            }
+        }
+    }
+
+    if let Some(doc) = &doc {
+        write_order_search(&mut tx, order.id, doc).await?;
+    }
+    let event_ids = insert_events(&mut tx, order.id, &transition.events).await?;
+    if !attachments.is_empty() {
+        // The files belong to the action's own event, the transition's first.
+        let history_id = event_ids.first().copied().ok_or_else(|| {
+            StoreError::Database(anyhow!(
+                "attachments given with a transition without events"
+            ))
+        })?;
+        insert_attachments(&mut tx, order.id, history_id, attachments).await?;
+    }
+
+    let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+        .bind(order.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let aggregate = load_aggregate_in(&mut *tx, row)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    tx.commit().await?;
+    Ok(aggregate)
 }

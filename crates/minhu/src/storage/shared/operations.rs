@@ -235,15 +235,10 @@ impl Store for BackendStore {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<User>> {
-        let row = sqlx::query(
-            "SELECT users.* FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
-             WHERE api_tokens.token_hash = $1 AND api_tokens.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(ms(now))
-        .fetch_optional(&self.read)
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        Ok(self
+            .find_token_holder(token_hash, now)
+            .await?
+            .map(|holder| holder.user))
     }
 
     async fn find_token_holder(
@@ -684,148 +679,7 @@ impl Store for BackendStore {
         scope: &Scope,
         page: &PageRequest,
     ) -> StoreResult<OrderPage> {
-        let unit_path = match filter.unit_id {
-            Some(id) => Some(
-                sqlx::query_scalar::<_, String>("SELECT path FROM units WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.read)
-                    .await?,
-            ),
-            None => None,
-        };
-        let category_path = match filter.category_id {
-            Some(id) => Some(
-                sqlx::query_scalar::<_, String>("SELECT path FROM categories WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.read)
-                    .await?,
-            ),
-            None => None,
-        };
-        let now = ms(filter.now.unwrap_or_else(Utc::now));
-
-        // A text search counts at most COUNT_CAP matches: counting all 78,200 orders that
-        // say 物业 cost 100 ms of the 50 a search may take, and no one pages through them.
-        // The orders the list shows: joined to the text's matches, filtered and scoped.
-        let push_matching = |qb: &mut QueryBuilder<Db>| {
-            push_orders_source(qb, filter.text.as_ref());
-            qb.push(" WHERE 1 = 1");
-            push_order_filters(
-                qb,
-                filter,
-                scope,
-                unit_path.as_ref(),
-                category_path.as_ref(),
-                now,
-            );
-        };
-        // With nothing but the text to apply (a centre user's plain search), the index alone
-        // counts and bounds the matches, exactly and without reading an order: 物业 in 6 ms.
-        let text_only = filter
-            .text
-            .as_ref()
-            .filter(|_| matches!(scope, Scope::All) && filter.only_text());
-        let mut count = QueryBuilder::<Db>::new(if filter.text.is_some() {
-            "SELECT COUNT(*) FROM (SELECT 1 AS one"
-        } else {
-            "SELECT COUNT(*)"
-        });
-        // A unit's queue (its own assignments, nothing else) counts its orders in the
-        // assignments' index alone instead of reading every order: 2,469 open orders of the
-        // heating company took 51 ms to count through the orders at a million.
-        let assignment_only = filter
-            .assignment
-            .as_ref()
-            .filter(|_| matches!(scope, Scope::All) && filter.only_assignment());
-        if let Some(text) = text_only {
-            push_text_matches(&mut count, text);
-        } else if let Some(assignment) = assignment_only {
-            count = QueryBuilder::<Db>::new(
-                "SELECT COUNT(DISTINCT q.order_id) FROM assignments q WHERE 1 = 1",
-            );
-            push_assignment_conditions(&mut count, assignment, now);
-        } else {
-            push_matching(&mut count);
-        }
-        if filter.text.is_some() {
-            if text_only.is_none() {
-                count.push(" LIMIT ").push_bind(COUNT_CAP + 1);
-            }
-            count.push(") counted");
-        }
-        let mut total: i64 = count.build_query_scalar().fetch_one(&self.read).await?;
-        let total_capped = filter.text.is_some() && text_only.is_none() && total > COUNT_CAP;
-        if total_capped {
-            total = COUNT_CAP;
-        }
-        if page.limit <= 0 {
-            // A count only (the desk's and the queues' counters).
-            return Ok(OrderPage {
-                orders: Vec::new(),
-                total,
-                total_capped,
-            });
-        }
-
-        // A common word matches tens of thousands of orders in a big city (物业: 78,200 of a
-        // million), and ranking them all took 450 ms. The first pages rank the newest
-        // RANK_WINDOW matches the user may see (the bound costs 14 ms there), which is what an
-        // agent looks for; the total still counts them all, and later pages rank them all.
-        let mut newest_bound: Option<i64> = None;
-        if filter.text.is_some()
-            && total > RANK_WINDOW
-            && page.offset.max(0) + page.limit <= RANK_WINDOW
-        {
-            let mut bound = QueryBuilder::<Db>::new("SELECT s.search_id");
-            if let Some(text) = text_only {
-                push_text_matches(&mut bound, text);
-            } else {
-                push_matching(&mut bound);
-            }
-            bound
-                .push(" ORDER BY s.search_id DESC LIMIT 1 OFFSET ")
-                .push_bind(RANK_WINDOW - 1);
-            newest_bound = bound
-                .build_query_scalar::<i64>()
-                .fetch_optional(&self.read)
-                .await?;
-        }
-
-        let mut select = QueryBuilder::<Db>::new(
-            "SELECT orders.*, (SELECT COUNT(*) FROM orders c WHERE c.parent_order_id = orders.id) \
-             AS repeat_count",
-        );
-        push_matching(&mut select);
-        if let Some(bound) = newest_bound {
-            select.push(" AND s.search_id >= ").push_bind(bound);
-        }
-        select
-            .push(if filter.text.is_some() {
-                TEXT_RANK_ORDER
-            } else if filter.oldest_first {
-                " ORDER BY orders.created_at ASC, orders.id ASC LIMIT "
-            } else {
-                " ORDER BY orders.created_at DESC, orders.id DESC LIMIT "
-            })
-            .push_bind(page.limit.max(0))
-            .push(" OFFSET ")
-            .push_bind(page.offset.max(0));
-        let rows = select.build().fetch_all(&self.read).await?;
-        let orders = rows
-            .iter()
-            .map(|row| {
-                Ok(OrderListItem {
-                    order: order_from_row(row)?,
-                    lead_unit_id: col(row, "lead_unit_id")?,
-                    repeat_count: col(row, "repeat_count")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(OrderPage {
-            orders,
-            total,
-            total_capped,
-        })
+        list_orders_in(&self.read, filter, scope, page).await
     }
 
     async fn count_orders_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
@@ -921,108 +775,14 @@ impl Store for BackendStore {
         transition: &Transition,
         attachments: &[NewAttachment],
     ) -> StoreResult<OrderAggregate> {
-        let order = &transition.order;
-        // A reply or answer changes what the order is found by: cut the new texts before taking
-        // the write lock. The other assignments' replies are read as committed; if anything
-        // committed on this order since, the version check below refuses the transition.
-        let doc = if transition_touches_text(transition) {
-            let mut replies: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, reply FROM assignments WHERE order_id = $1 AND reply IS NOT NULL \
-                 ORDER BY id",
-            )
-            .bind(order.id)
-            .fetch_all(&self.read)
-            .await?;
-            for changed in &transition.assignments {
-                replies.retain(|(id, _)| *id != changed.id || changed.id == 0);
-                if let Some(reply) = &changed.reply {
-                    replies.push((changed.id, reply.clone()));
-                }
-            }
-            Some(order_document(
-                minhu_text::segmenter(),
-                order,
-                replies.iter().map(|(_, text)| text.as_str()),
-            ))
-        } else {
-            None
-        };
-        let mut tx = begin_write(&self.write).await?;
-
-        let mut values = Values::new();
-        put_order_values(&mut values, order, lead_unit_of(&transition.assignments))?;
-        values.put("version", expected_version + 1);
-        let set = values.names.len();
-        values.put("id", order.id).put("version", expected_version);
-        let (sql, args) = values.update("orders", set)?;
-        let done = sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *tx)
-            .await
-            .map_err(|err| classify(err, "number", "category_id"))?;
-        if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
-                .bind(order.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.rollback().await?;
-            return Err(if exists.is_some() {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            });
-        }
-
-        for assignment in &transition.assignments {
-            let mut values = Values::new();
-            put_assignment_values(&mut values, assignment)?;
-            if assignment.id == 0 {
-                values.put("order_id", order.id);
-                let (sql, args) = values.insert("assignments")?;
-                sqlx::query_scalar_with::<_, i64, _>(AssertSqlSafe(sql), args)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|err| classify(err, "id", "unit_id"))?;
-            } else {
-                let set = values.names.len();
-                values.put("id", assignment.id).put("order_id", order.id);
-                let (sql, args) = values.update("assignments", set)?;
-                let done = sqlx::query_with(AssertSqlSafe(sql), args)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|err| classify(err, "id", "unit_id"))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Database(anyhow!(
-                        "assignment {} does not belong to order {}",
-                        assignment.id,
-                        order.id
-                    )));
-                }
-            }
-        }
-
-        if let Some(doc) = &doc {
-            write_order_search(&mut tx, order.id, doc).await?;
-        }
-        let event_ids = insert_events(&mut tx, order.id, &transition.events).await?;
-        if !attachments.is_empty() {
-            // The files belong to the action's own event, the transition's first.
-            let history_id = event_ids.first().copied().ok_or_else(|| {
-                StoreError::Database(anyhow!(
-                    "attachments given with a transition without events"
-                ))
-            })?;
-            insert_attachments(&mut tx, order.id, history_id, attachments).await?;
-        }
-
-        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
-            .bind(order.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let aggregate = load_aggregate_in(&mut *tx, row)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
-        Ok(aggregate)
+        save_transition_with_files(
+            &self.read,
+            &self.write,
+            expected_version,
+            transition,
+            attachments,
+        )
+        .await
     }
 
     async fn order_attachments(&self, order_id: i64) -> StoreResult<Vec<Attachment>> {
