@@ -141,7 +141,9 @@ impl App {
         let limits = self
             .limits_for(new.category_id, new.order_type, new.urgency)
             .await?;
-        let calendar = self.calendar().await?;
+        // Borrowed from the held reference data, not cloned for each request.
+        let reference = self.reference().await?;
+        let calendar = &reference.calendar;
         let location = &new.location;
         let ids = [
             location.district_id,
@@ -157,7 +159,7 @@ impl App {
             actor,
             units: &units,
             limits: &limits,
-            calendar: &calendar,
+            calendar,
             yellow_share: self.config.yellow_share,
             merge_parent: None,
         };
@@ -246,13 +248,15 @@ impl App {
         let limits = self
             .limits_for(order.category_id, order.order_type, order.urgency)
             .await?;
-        let calendar = self.calendar().await?;
+        // Borrowed from the held reference data, not cloned for each request.
+        let reference = self.reference().await?;
+        let calendar = &reference.calendar;
         let ctx = ActionContext {
             now: self.now(),
             actor,
             units: &units,
             limits: &limits,
-            calendar: &calendar,
+            calendar,
             yellow_share: self.config.yellow_share,
             merge_parent: merge_parent.as_ref(),
         };
@@ -312,13 +316,15 @@ impl App {
                 aggregate.order.urgency,
             )
             .await?;
-        let calendar = self.calendar().await?;
+        // Borrowed from the held reference data, not cloned for each request.
+        let reference = self.reference().await?;
+        let calendar = &reference.calendar;
         let ctx = ActionContext {
             now,
             actor,
             units: &units,
             limits: &limits,
-            calendar: &calendar,
+            calendar,
             yellow_share: self.config.yellow_share,
             merge_parent: None,
         };

@@ -241,26 +241,32 @@ impl OrderFilter {
     /// judged at do not): then the text index alone can count and bound the matches.
     #[must_use]
     pub fn only_text(&self) -> bool {
-        let rest = Self {
-            text: None,
-            now: None,
-            oldest_first: false,
-            ..self.clone()
-        };
-        self.text.is_some() && rest == Self::default()
+        self.text.is_some()
+            && self.nothing_else(|rest| {
+                rest.text = None;
+            })
     }
 
     /// Whether nothing but an assignment filter narrows the list (a unit's queue): then the
     /// assignments alone can count it.
     #[must_use]
     pub fn only_assignment(&self) -> bool {
-        let rest = Self {
-            assignment: None,
+        self.assignment.is_some()
+            && self.nothing_else(|rest| {
+                rest.assignment = None;
+            })
+    }
+
+    /// Whether the filter, once `clear` has removed what the caller asks about and the sort
+    /// and the moment are set aside, narrows nothing.
+    fn nothing_else(&self, clear: impl FnOnce(&mut Self)) -> bool {
+        let mut rest = Self {
             now: None,
             oldest_first: false,
             ..self.clone()
         };
-        self.assignment.is_some() && rest == Self::default()
+        clear(&mut rest);
+        rest == Self::default()
     }
 }
 
