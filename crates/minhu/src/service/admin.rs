@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use minhu_domain::calendar::CalendarDay;
 use minhu_domain::{Actor, CalendarDayKind, PolicyRule, Role, UnitInfo, UnitKind};
 
-use super::auth::{check_password_strength, hash_password};
+use super::auth::check_password_strength;
 use super::{App, AppError, AppResult};
 use crate::storage::{
     AuditEntry, CatalogueEntry, Category, CategoryPatch, NewCatalogueEntry, NewCategory,
@@ -293,10 +293,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound { what: "用户" })?;
         check_password_strength(password)?;
-        let password = password.to_owned();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))??;
+        let hash = self.password_work.hash(password).await?;
         self.store.set_password(id, &hash).await?;
         self.admin_audit(actor, "reset_password", &user.username, None, address)
             .await

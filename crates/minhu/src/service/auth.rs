@@ -4,9 +4,6 @@
 //! only as their SHA-256; sign-in is throttled per account and per client address, in the database
 //! so that it holds across several app nodes.
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -14,7 +11,7 @@ use minhu_domain::{Actor, Role};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
-use super::{App, AppError, AppResult};
+use super::{App, AppError, AppResult, password};
 use crate::storage::{NewToken, NewUser, User};
 
 /// A successful sign-in.
@@ -26,24 +23,18 @@ pub struct LoginOutcome {
     pub actor: Actor,
 }
 
-/// Hashes a password with argon2id and a fresh salt.
+/// Hashes a password with argon2id and a fresh salt, on the calling thread in memory of its own.
+/// For one-shot tools (the CLI); the server hashes through [`App::password_work`], which reuses a
+/// fixed set of buffers.
 pub fn hash_password(password: &str) -> AppResult<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+    password::hash_with_memory(password, &mut Vec::new())
 }
 
-/// Whether `password` matches the stored PHC string (false for a malformed hash).
+/// Whether `password` matches the stored PHC string (false for a malformed hash), on the calling
+/// thread in memory of its own; the server checks through [`App::password_work`].
 #[must_use]
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    password::verify_with_memory(password, stored, &mut Vec::new())
 }
 
 /// The SHA-256 of a token, hex-encoded: what storage keeps.
@@ -112,30 +103,20 @@ impl App {
             });
         }
         let user = self.store.find_user_by_username(username).await?;
-        // One hashing per core at a time, the permit held for the hashing only.
-        let permit = self
-            .password_work
-            .acquire()
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+        // One hashing per core at a time, each in a reused buffer (`password_work`).
         let verified = match &user {
             Some(user) => {
-                let (password, hash) = (password.to_owned(), user.password_hash.clone());
-                tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                    .await
-                    .map_err(|e| AppError::Internal(e.into()))?
+                self.password_work
+                    .verify(password, &user.password_hash)
+                    .await?
             }
             None => {
                 // Spend the same time as a real check so that timing does not tell which
                 // usernames exist.
-                let password = password.to_owned();
-                tokio::task::spawn_blocking(move || hash_password(&password))
-                    .await
-                    .map_err(|e| AppError::Internal(e.into()))??;
+                self.password_work.hash(password).await?;
                 false
             }
         };
-        drop(permit);
         let user = match user {
             Some(user) if verified && user.active => user,
             _ => {
@@ -220,11 +201,15 @@ impl App {
             .find_user(actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        if !verify_password(current, &user.password_hash) {
+        if !self
+            .password_work
+            .verify(current, &user.password_hash)
+            .await?
+        {
             return Err(AppError::invalid("current_password", "当前密码不正确"));
         }
         check_password_strength(new_password)?;
-        let hash = hash_password(new_password)?;
+        let hash = self.password_work.hash(new_password).await?;
         self.store.set_password(user.id, &hash).await?;
         self.audit(Some(user.id), "change_password", &user.username, None, None)
             .await
@@ -253,7 +238,7 @@ impl App {
         if self.store.find_unit(unit_id).await?.is_none() {
             return Err(AppError::invalid("unit_id", "所属单位不存在"));
         }
-        let password_hash = hash_password(password)?;
+        let password_hash = self.password_work.hash(password).await?;
         Ok(self
             .store
             .create_user(&NewUser {
