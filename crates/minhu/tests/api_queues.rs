@@ -126,3 +126,43 @@ async fn a_unit_works_its_queues_through_the_api() {
         assert_error(&answer, StatusCode::UNAUTHORIZED, "unauthenticated", None);
     }
 }
+
+#[tokio::test]
+async fn a_long_queue_pages_newest_registered_first_with_each_order_once() {
+    for db in all_backends().await {
+        let t = start(db).await;
+        let backend = t.backend();
+        let water = t.login("unit_water1").await;
+        // 53 orders: a full page of 50 and 3 on the second, registered one after another.
+        let mut registered = Vec::new();
+        for _ in 0..53 {
+            registered.push(dispatched(&t).await);
+        }
+        let newest_first: Vec<String> = registered.iter().rev().cloned().collect();
+
+        let (status, first) = t.get(&water, "/api/v1/queues/sign").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {first}");
+        assert_eq!((first["total"].clone(), first["pages"].clone()), (json!(53), json!(2)));
+        let (_, second) = t.get(&water, "/api/v1/queues/sign?page=2").await;
+        let mut shown = numbers(&first);
+        assert_eq!(shown.len(), 50, "{backend}");
+        shown.extend(numbers(&second));
+        assert_eq!(shown, newest_first, "{backend}: both pages, newest first");
+
+        // Signed for, the orders move to 办理中 in the same order; the co-handling gas company
+        // has each of them once in its 协办 queue (its assignment's state is not part of the
+        // order of the rows).
+        for number in &registered[..3] {
+            t.act_ok(&water, number, "sign", json!({})).await;
+        }
+        let (_, handling) = t.get(&water, "/api/v1/queues/handling").await;
+        let oldest_three: Vec<String> = registered[..3].iter().rev().cloned().collect();
+        assert_eq!(numbers(&handling), oldest_three, "{backend}");
+        let (_, sign) = t.get(&water, "/api/v1/queues/sign").await;
+        assert_eq!(sign["total"], 50, "{backend}");
+        assert_eq!(numbers(&sign), newest_first[..50].to_vec(), "{backend}");
+        let gas = t.login("unit_gas1").await;
+        let (_, co) = t.get(&gas, "/api/v1/queues/co?page=2").await;
+        assert_eq!(numbers(&co), newest_first[50..].to_vec(), "{backend}");
+    }
+}

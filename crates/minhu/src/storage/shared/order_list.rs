@@ -120,21 +120,48 @@ async fn list_orders_in(
         "SELECT orders.*, (SELECT COUNT(*) FROM orders c WHERE c.parent_order_id = orders.id) \
          AS repeat_count",
     );
-    push_matching(&mut select);
-    if let Some(bound) = newest_bound {
-        select.push(" AND s.search_id >= ").push_bind(bound);
-    }
-    select
-        .push(if filter.text.is_some() {
-            TEXT_RANK_ORDER
-        } else if filter.oldest_first {
-            " ORDER BY orders.created_at ASC, orders.id ASC LIMIT "
+    // A work queue (orders picked by their assignments) lists them in the order they were
+    // registered, newest first: the order's id. A unit's own queue then takes its page from
+    // the assignments' index (unit, state, order) alone and reads only the page's orders.
+    // Sorting by the orders' creation time read every open order of the unit first: 717 ms
+    // for a page at ten million orders, where the orders no longer fit in memory.
+    let (id_order, created_order) = if filter.oldest_first {
+        (" ASC", " ORDER BY orders.created_at ASC, orders.id ASC LIMIT ")
+    } else {
+        (" DESC", " ORDER BY orders.created_at DESC, orders.id DESC LIMIT ")
+    };
+    if let Some(assignment) = assignment_only {
+        select.push(
+            " FROM orders WHERE orders.id IN (SELECT DISTINCT q.order_id FROM assignments q \
+             WHERE 1 = 1",
+        );
+        push_assignment_conditions(&mut select, assignment, now);
+        select
+            .push(" ORDER BY q.order_id")
+            .push(id_order)
+            .push(" LIMIT ")
+            .push_bind(page.limit.max(0))
+            .push(" OFFSET ")
+            .push_bind(page.offset.max(0))
+            .push(") ORDER BY orders.id")
+            .push(id_order);
+    } else {
+        push_matching(&mut select);
+        if let Some(bound) = newest_bound {
+            select.push(" AND s.search_id >= ").push_bind(bound);
+        }
+        if filter.text.is_some() {
+            select.push(TEXT_RANK_ORDER);
+        } else if filter.assignment.is_some() {
+            select.push(" ORDER BY orders.id").push(id_order).push(" LIMIT ");
         } else {
-            " ORDER BY orders.created_at DESC, orders.id DESC LIMIT "
-        })
-        .push_bind(page.limit.max(0))
-        .push(" OFFSET ")
-        .push_bind(page.offset.max(0));
+            select.push(created_order);
+        }
+        select
+            .push_bind(page.limit.max(0))
+            .push(" OFFSET ")
+            .push_bind(page.offset.max(0));
+    }
     let rows = select.build().fetch_all(read).await?;
     let orders = rows
         .iter()
