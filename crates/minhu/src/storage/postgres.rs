@@ -66,6 +66,12 @@ fn push_text_matches(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
     qb.push(")) s");
 }
 
+/// Whether a plain search counts all its matches (see `list_orders_in`): on PostgreSQL it counts
+/// at most `COUNT_CAP`. The GIN index finds 物业's 80,000 matches at a million orders in 49 ms,
+/// but a `tsvector` match is rechecked in the rows themselves, and rechecking them all took
+/// 610 ms; no one pages through ten thousand orders.
+const INDEX_COUNTS_TEXT_MATCHES: bool = false;
+
 /// The order of a text search: most relevant first, then newest.
 const TEXT_RANK_ORDER: &str =
     " ORDER BY s.search_score DESC, orders.created_at DESC, orders.id DESC LIMIT ";

@@ -72,14 +72,16 @@ async fn list_orders_in(
     } else {
         push_matching(&mut count);
     }
+    // Only where the index counts its matches without reading them is the count exact.
+    let exact_count = text_only.is_some() && INDEX_COUNTS_TEXT_MATCHES;
     if filter.text.is_some() {
-        if text_only.is_none() {
+        if !exact_count {
             count.push(" LIMIT ").push_bind(COUNT_CAP + 1);
         }
         count.push(") counted");
     }
     let mut total: i64 = count.build_query_scalar().fetch_one(read).await?;
-    let total_capped = filter.text.is_some() && text_only.is_none() && total > COUNT_CAP;
+    let total_capped = filter.text.is_some() && !exact_count && total > COUNT_CAP;
     if total_capped {
         total = COUNT_CAP;
     }
