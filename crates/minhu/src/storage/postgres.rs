@@ -74,7 +74,7 @@ const INDEX_COUNTS_TEXT_MATCHES: bool = false;
 
 /// The order of a text search: most relevant first, then newest.
 const TEXT_RANK_ORDER: &str =
-    " ORDER BY s.search_score DESC, orders.created_at DESC, orders.id DESC LIMIT ";
+    " ORDER BY s.search_score DESC, orders.created_at DESC, orders.id DESC";
 
 /// The entries of a knowledge list as `e`, joined, with a text, to its `tsvector` match, the
 /// relevance as `s.search_score` (`ts_rank` with the weights the generated column carries:

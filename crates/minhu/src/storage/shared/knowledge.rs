@@ -528,13 +528,8 @@ async fn list_knowledge_entries(
     } else {
         "page_rank, page_updated_at DESC, page_id DESC"
     };
-    select
-        .push(" ORDER BY ")
-        .push(order)
-        .push(" LIMIT ")
-        .push_bind(page.limit)
-        .push(" OFFSET ")
-        .push_bind(page.offset.max(0));
+    select.push(" ORDER BY ").push(order);
+    push_limit(&mut select, page.limit, page.offset);
     select
         .push(
             ") p JOIN knowledge_entries e ON e.id = p.page_id \

@@ -716,11 +716,11 @@ impl Store for BackendStore {
     }
 
     async fn list_announcements(&self, limit: i64) -> StoreResult<Vec<Announcement>> {
-        let rows =
-            sqlx::query("SELECT * FROM announcements ORDER BY published_at DESC, id DESC LIMIT $1")
-                .bind(limit.max(0))
-                .fetch_all(&self.read)
-                .await?;
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT * FROM announcements ORDER BY published_at DESC, id DESC",
+        );
+        push_limit(&mut qb, limit, 0);
+        let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(announcement_from_row).collect()
     }
 
@@ -760,10 +760,9 @@ impl Store for BackendStore {
     }
 
     async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
-            .bind(limit.max(0))
-            .fetch_all(&self.read)
-            .await?;
+        let mut qb = QueryBuilder::<Db>::new("SELECT * FROM audit_log ORDER BY id DESC");
+        push_limit(&mut qb, limit, 0);
+        let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(audit_from_row).collect()
     }
 
@@ -898,8 +897,8 @@ impl Store for BackendStore {
         if let Some(id) = query.exclude_order_id {
             qb.push(" AND orders.id <> ").push_bind(id);
         }
-        qb.push(" ORDER BY orders.created_at DESC, orders.id DESC LIMIT ")
-            .push_bind(query.limit.max(0));
+        qb.push(" ORDER BY orders.created_at DESC, orders.id DESC");
+        push_limit(&mut qb, query.limit, 0);
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {

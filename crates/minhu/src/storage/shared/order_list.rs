@@ -76,23 +76,31 @@ async fn list_orders_in(
     let exact_count = text_only.is_some() && INDEX_COUNTS_TEXT_MATCHES;
     if filter.text.is_some() {
         if !exact_count {
-            count.push(" LIMIT ").push_bind(COUNT_CAP + 1);
+            push_limit(&mut count, COUNT_CAP + 1, 0);
         }
         count.push(") counted");
     }
-    let mut total: i64 = count.build_query_scalar().fetch_one(read).await?;
-    let total_capped = filter.text.is_some() && !exact_count && total > COUNT_CAP;
-    if total_capped {
-        total = COUNT_CAP;
+    let capped = |total: i64| {
+        let total_capped = filter.text.is_some() && !exact_count && total > COUNT_CAP;
+        (if total_capped { COUNT_CAP } else { total }, total_capped)
+    };
+    // A text search counts first: the count decides how its page is ranked. Any other list
+    // counts only when its page does not tell the total (see below).
+    let mut counted = None;
+    if filter.text.is_some() || page.limit <= 0 {
+        let total: i64 = count.build_query_scalar().fetch_one(read).await?;
+        counted = Some(capped(total));
     }
     if page.limit <= 0 {
         // A count only (the desk's and the queues' counters).
+        let (total, total_capped) = counted.unwrap_or_default();
         return Ok(OrderPage {
             orders: Vec::new(),
             total,
             total_capped,
         });
     }
+    let counted_total = counted.map_or(0, |(total, _)| total);
 
     // A common word matches tens of thousands of orders in a big city (物业: 78,200 of a
     // million), and ranking them all took 450 ms. The first pages rank the newest
@@ -100,7 +108,7 @@ async fn list_orders_in(
     // agent looks for; the total still counts them all, and later pages rank them all.
     let mut newest_bound: Option<i64> = None;
     if filter.text.is_some()
-        && total > RANK_WINDOW
+        && counted_total > RANK_WINDOW
         && page.offset.max(0) + page.limit <= RANK_WINDOW
     {
         let mut bound = QueryBuilder::<Db>::new("SELECT s.search_id");
@@ -109,9 +117,8 @@ async fn list_orders_in(
         } else {
             push_matching(&mut bound);
         }
-        bound
-            .push(" ORDER BY s.search_id DESC LIMIT 1 OFFSET ")
-            .push_bind(RANK_WINDOW - 1);
+        bound.push(" ORDER BY s.search_id DESC");
+        push_limit(&mut bound, 1, RANK_WINDOW - 1);
         newest_bound = bound
             .build_query_scalar::<i64>()
             .fetch_optional(read)
@@ -128,9 +135,9 @@ async fn list_orders_in(
     // Sorting by the orders' creation time read every open order of the unit first: 717 ms
     // for a page at ten million orders, where the orders no longer fit in memory.
     let (id_order, created_order) = if filter.oldest_first {
-        (" ASC", " ORDER BY orders.created_at ASC, orders.id ASC LIMIT ")
+        (" ASC", " ORDER BY orders.created_at ASC, orders.id ASC")
     } else {
-        (" DESC", " ORDER BY orders.created_at DESC, orders.id DESC LIMIT ")
+        (" DESC", " ORDER BY orders.created_at DESC, orders.id DESC")
     };
     if let Some(assignment) = assignment_only {
         select.push(
@@ -138,15 +145,9 @@ async fn list_orders_in(
              WHERE 1 = 1",
         );
         push_assignment_conditions(&mut select, assignment, now);
-        select
-            .push(" ORDER BY q.order_id")
-            .push(id_order)
-            .push(" LIMIT ")
-            .push_bind(page.limit.max(0))
-            .push(" OFFSET ")
-            .push_bind(page.offset.max(0))
-            .push(") ORDER BY orders.id")
-            .push(id_order);
+        select.push(" ORDER BY q.order_id").push(id_order);
+        push_limit(&mut select, page.limit, page.offset);
+        select.push(") ORDER BY orders.id").push(id_order);
     } else {
         push_matching(&mut select);
         if let Some(bound) = newest_bound {
@@ -155,14 +156,11 @@ async fn list_orders_in(
         if filter.text.is_some() {
             select.push(TEXT_RANK_ORDER);
         } else if filter.assignment.is_some() {
-            select.push(" ORDER BY orders.id").push(id_order).push(" LIMIT ");
+            select.push(" ORDER BY orders.id").push(id_order);
         } else {
             select.push(created_order);
         }
-        select
-            .push_bind(page.limit.max(0))
-            .push(" OFFSET ")
-            .push_bind(page.offset.max(0));
+        push_limit(&mut select, page.limit, page.offset);
     }
     let rows = select.build().fetch_all(read).await?;
     let orders = rows
@@ -175,6 +173,16 @@ async fn list_orders_in(
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
+    // A page that is not full and not past the end ends the list: it tells the total, and
+    // the count is not run. The repeats of an order (every detail view) and most of a unit's
+    // queues are such pages.
+    let shown = i64::try_from(orders.len()).unwrap_or(i64::MAX);
+    let offset = page.offset.max(0);
+    let (total, total_capped) = match counted {
+        Some(counted) => counted,
+        None if shown < page.limit && (shown > 0 || offset == 0) => (offset + shown, false),
+        None => capped(count.build_query_scalar().fetch_one(read).await?),
+    };
     Ok(OrderPage {
         orders,
         total,
