@@ -18,6 +18,7 @@ use super::error::{ApiError, ApiResult, StdErrors};
 use super::extract::{ApiJson, ApiPath, ApiQuery, ClientAddress, CurrentActor};
 use super::views::{OrderListResponse, OrderSummary, OrderView};
 use crate::service::App;
+use crate::service::orders::OrderDetail;
 use crate::storage::{HistoryEntry, OrderFilter, PageRequest};
 
 /// The largest page of the order list.
@@ -303,8 +304,8 @@ async fn register_order(
     CurrentActor(actor): CurrentActor,
     ApiJson(request): ApiJson<RegisterOrderRequest>,
 ) -> ApiResult<(StatusCode, [(HeaderName, String); 1], Json<OrderView>)> {
-    let created = app.register_order(&actor, request.into()).await?;
-    let view = order_view(&app, &actor, &created.order.number, None).await?;
+    let detail = app.register_order_detail(&actor, request.into()).await?;
+    let view = view_of(&app, detail).await?;
     let location = format!("/api/v1/orders/{}", view.number);
     Ok((
         StatusCode::CREATED,
@@ -326,14 +327,17 @@ pub(crate) async fn order_view(
         Some(address) => app.get_order(actor, number, Some(&address.0)).await?,
         None => app.get_order_masked(actor, number).await?,
     };
+    view_of(app, detail).await
+}
+
+/// The API's view of an order's detail, with the units it names (from the reference data the
+/// node holds, not read again).
+async fn view_of(app: &App, detail: OrderDetail) -> ApiResult<OrderView> {
     let unit_ids = detail.aggregate.unit_ids();
     let units: Vec<UnitInfo> = if unit_ids.is_empty() {
         Vec::new()
     } else {
-        app.store
-            .units_by_ids(&unit_ids)
-            .await
-            .map_err(crate::service::AppError::from)?
+        app.reference().await?.units_by_ids(&unit_ids)
     };
     Ok(OrderView::new(
         detail,

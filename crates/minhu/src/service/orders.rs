@@ -47,6 +47,14 @@ pub struct OrderDetail {
     pub repeats: Vec<OrderListItem>,
 }
 
+/// What an order's detail view shows besides the order and its assignments.
+struct DetailRelations {
+    history: Vec<HistoryEntry>,
+    attachments: Vec<Attachment>,
+    merged_into: Option<Order>,
+    repeats: Vec<OrderListItem>,
+}
+
 /// The warning level of an order's active deadline at `now`, if it has one.
 #[must_use]
 pub fn warning_of(order: &Order, now: DateTime<Utc>) -> Option<WarningLevel> {
@@ -302,12 +310,56 @@ impl App {
         address: Option<&str>,
         reveal: bool,
     ) -> AppResult<OrderDetail> {
-        let mut aggregate = self.visible_order(actor, number).await?;
-        let now = self.now();
+        let aggregate = self.visible_order(actor, number).await?;
         let (history, attachments) = tokio::try_join!(
             self.store.order_history(aggregate.order.id),
             self.store.order_attachments(aggregate.order.id)
         )?;
+        let (merged_into, repeats) = self.merge_relatives(actor, &aggregate.order).await?;
+        let relations = DetailRelations {
+            history,
+            attachments,
+            merged_into,
+            repeats,
+        };
+        self.assemble_detail(actor, aggregate, relations, address, reveal)
+            .await
+    }
+
+    /// Registers a new order ([`App::register_order`]) and answers with its detail view, the
+    /// citizen masked, built from what was written: a new order has no assignments, files,
+    /// parent or repeats, so only its history lines (for their ids) are read back. Reading the
+    /// whole view again, as for any other order, was six statements of the eight a
+    /// registration cost.
+    pub async fn register_order_detail(
+        &self,
+        actor: &Actor,
+        new: NewOrder,
+    ) -> AppResult<OrderDetail> {
+        let aggregate = self.register_order(actor, new).await?;
+        let history = self.store.order_history(aggregate.order.id).await?;
+        let relations = DetailRelations {
+            history,
+            attachments: Vec::new(),
+            merged_into: None,
+            repeats: Vec::new(),
+        };
+        self.assemble_detail(actor, aggregate, relations, None, false)
+            .await
+    }
+
+    /// The detail view of an order the actor may see, from the order and what belongs to it:
+    /// the actions the actor may take now, the citizen as the actor may see them (revealed to
+    /// the centre only with `reveal`, and then audited with the client's `address`).
+    async fn assemble_detail(
+        &self,
+        actor: &Actor,
+        mut aggregate: OrderAggregate,
+        relations: DetailRelations,
+        address: Option<&str>,
+        reveal: bool,
+    ) -> AppResult<OrderDetail> {
+        let now = self.now();
         let units = self.unit_directory(actor, aggregate.unit_ids()).await?;
         let limits = self
             .limits_for(
@@ -343,9 +395,14 @@ impl App {
             )
             .await?;
         }
-        let (merged_into, repeats) = self.merge_relatives(actor, &aggregate.order).await?;
         aggregate.order.citizen = present_citizen(&aggregate.order.citizen, visibility);
         let warning = warning_of(&aggregate.order, now);
+        let DetailRelations {
+            history,
+            attachments,
+            merged_into,
+            repeats,
+        } = relations;
         Ok(OrderDetail {
             aggregate,
             history,
