@@ -158,6 +158,7 @@ async fn a_lone_registration_commits_at_once_on_sqlite() {
         minhu::storage::GroupCommitStats {
             commits: 1,
             creates: 1,
+            transitions: 0,
             audit_lines: 0,
             rewritten_alone: 0
         }

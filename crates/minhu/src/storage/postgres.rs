@@ -9,6 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 type Db = sqlx::Postgres;
 type Pool = sqlx::Pool<Db>;
+/// What reads run on: the same pool as writes.
+type ReadPool = Pool;
 /// The store the shared code implements [`Store`] for.
 type BackendStore = PgStore;
 
@@ -133,6 +135,25 @@ async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Or
         .ok_or_else(|| StoreError::Database(anyhow!("the registered order was not returned")))?;
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Stores a transition ([`Store::save_transition`]) in a transaction of its own: PostgreSQL
+/// commits concurrent transactions together by itself.
+async fn commit_transition(
+    store: &BackendStore,
+    write: TransitionWrite,
+) -> StoreResult<OrderAggregate> {
+    let mut tx = begin_write(&store.write).await?;
+    match write_transition(&mut tx, &write).await? {
+        Ok(aggregate) => {
+            tx.commit().await?;
+            Ok(aggregate)
+        }
+        Err(refused) => {
+            tx.rollback().await?;
+            Err(refused)
+        }
+    }
 }
 
 /// Writes an audit line ([`Store::write_audit`]) with one statement: PostgreSQL commits

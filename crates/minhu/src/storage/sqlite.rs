@@ -11,9 +11,11 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 mod group_commit;
+mod read_pool;
 
 pub use group_commit::GroupCommitStats;
 use group_commit::GroupCommitter;
+use read_pool::ReadPool;
 
 type Db = sqlx::Sqlite;
 type Pool = sqlx::Pool<Db>;
@@ -96,7 +98,7 @@ fn push_knowledge_source(
 }
 
 /// How many connections serve reads.
-const READ_CONNECTIONS: u32 = 4;
+const READ_CONNECTIONS: usize = 4;
 
 /// How much of the database file the read connections map into memory instead of copying each
 /// page out of the kernel's cache with a `read` call. A search that joins ten thousand matches
@@ -112,7 +114,7 @@ pub struct SqliteStore {
     /// Exactly one connection: writers queue.
     write: Pool,
     /// Plain reads.
-    read: Pool,
+    read: ReadPool,
     /// Gathers concurrent registrations into shared commits on `write`.
     committer: GroupCommitter,
 }
@@ -138,18 +140,18 @@ impl SqliteStore {
         }
         // No test before each use: a pooled connection is an open file in this process, with
         // no server at the other end that could have gone away, and sqlx tests it with a round
-        // trip to the connection's thread — one of three per statement (acquire, run,
-        // release), and a thread hop costs more here than the statement (see BENCHMARKS).
+        // trip to the connection's thread, which costs more here than most statements (see
+        // read_pool.rs, which the reads use for the same reason).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(READ_CONNECTIONS)
-            .test_before_acquire(false)
-            .connect_with(options.pragma("mmap_size", READ_MMAP_BYTES.to_string()))
-            .await?;
+        let read = ReadPool::open(
+            options.pragma("mmap_size", READ_MMAP_BYTES.to_string()),
+            READ_CONNECTIONS,
+        )
+        .await?;
         Ok(Self {
             write,
             read,
@@ -169,6 +171,15 @@ impl SqliteStore {
 /// durable commit with the registrations queued beside it (see `group_commit`).
 async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order> {
     store.committer.submit(&store.write, new).await
+}
+
+/// Stores a transition ([`Store::save_transition`]) through the group committer: it shares its
+/// durable commit with the work queued beside it.
+async fn commit_transition(
+    store: &BackendStore,
+    write: TransitionWrite,
+) -> StoreResult<OrderAggregate> {
+    store.committer.submit_transition(&store.write, write).await
 }
 
 /// Writes an audit line ([`Store::write_audit`]) in the committer's next batch.

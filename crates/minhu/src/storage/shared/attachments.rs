@@ -62,7 +62,7 @@ async fn insert_attachments(
 }
 
 /// The attachments of an order without their bytes, oldest first.
-async fn list_attachments(pool: &Pool, order_id: i64) -> StoreResult<Vec<Attachment>> {
+async fn list_attachments(pool: &ReadPool, order_id: i64) -> StoreResult<Vec<Attachment>> {
     let sql = format!(
         "SELECT {ATTACHMENT_COLUMNS} FROM order_attachments a \
          JOIN order_history h ON h.id = a.history_id \
@@ -77,7 +77,7 @@ async fn list_attachments(pool: &Pool, order_id: i64) -> StoreResult<Vec<Attachm
 
 /// Attachment `id` of order `order_id` with its bytes, if it is one of that order's.
 async fn find_attachment_file(
-    pool: &Pool,
+    pool: &ReadPool,
     order_id: i64,
     id: i64,
 ) -> StoreResult<Option<AttachmentFile>> {
@@ -100,19 +100,30 @@ async fn find_attachment_file(
     .transpose()
 }
 
-/// Stores `transition` with its files in one transaction ([`Store::save_transition_with_attachments`]):
-/// the transition as [`Store::save_transition`] would, each file tied to its first history event.
-async fn save_transition_with_files(
-    read: &Pool,
-    write: &Pool,
+/// A transition to store ([`Store::save_transition_with_attachments`]), with what it needs that
+/// was worked out before the write lock: owned, so that it can wait in the SQLite committer's
+/// queue.
+struct TransitionWrite {
+    /// The version the order must still be at.
+    expected_version: i64,
+    transition: Transition,
+    /// Files tied to the transition's first history event (a reply's 附件).
+    attachments: Vec<NewAttachment>,
+    /// The order's new search document, when the transition changes what it is found by.
+    doc: Option<OrderSearchDocument>,
+}
+
+/// Gets a transition ready to store: a reply or answer changes what the order is found by, so
+/// the new texts are cut now, before the write lock. The other assignments' replies are read as
+/// committed; if anything committed on this order since, the version check refuses the
+/// transition.
+async fn prepare_transition_write(
+    read: &ReadPool,
     expected_version: i64,
     transition: &Transition,
     attachments: &[NewAttachment],
-) -> StoreResult<OrderAggregate> {
+) -> StoreResult<TransitionWrite> {
     let order = &transition.order;
-    // A reply or answer changes what the order is found by: cut the new texts before taking
-    // the write lock. The other assignments' replies are read as committed; if anything
-    // committed on this order since, the version check below refuses the transition.
     let doc = if transition_touches_text(transition) {
         let mut replies: Vec<(i64, String)> = sqlx::query_as(
             "SELECT id, reply FROM assignments WHERE order_id = $1 AND reply IS NOT NULL \
@@ -135,29 +146,47 @@ async fn save_transition_with_files(
     } else {
         None
     };
-    let mut tx = begin_write(write).await?;
+    Ok(TransitionWrite {
+        expected_version,
+        transition: transition.clone(),
+        attachments: attachments.to_vec(),
+        doc,
+    })
+}
 
+/// Writes a transition inside `tx` (which the caller commits): the order if it is still at the
+/// expected version, its assignments, search document, history lines and files, and reads the
+/// order back. The inner error is a refusal before anything was written (`Conflict`: the order
+/// moved on; `NotFound`), which leaves `tx` as it was; the outer error came after some of it was
+/// written, and only rolling `tx` (or its savepoint) back undoes it.
+async fn write_transition(
+    tx: &mut Tx,
+    write: &TransitionWrite,
+) -> StoreResult<StoreResult<OrderAggregate>> {
+    let transition = &write.transition;
+    let order = &transition.order;
     let mut values = Values::new();
     put_order_values(&mut values, order, lead_unit_of(&transition.assignments))?;
-    values.put("version", expected_version + 1);
+    values.put("version", write.expected_version + 1);
     let set = values.names.len();
-    values.put("id", order.id).put("version", expected_version);
+    values
+        .put("id", order.id)
+        .put("version", write.expected_version);
     let (sql, args) = values.update("orders", set)?;
     let done = sqlx::query_with(AssertSqlSafe(sql), args)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(|err| classify(err, "number", "category_id"))?;
     if done.rows_affected() == 0 {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
             .bind(order.id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
-        tx.rollback().await?;
-        return Err(if exists.is_some() {
+        return Ok(Err(if exists.is_some() {
             StoreError::Conflict
         } else {
             StoreError::NotFound
-        });
+        }));
     }
 
     for assignment in &transition.assignments {
@@ -167,7 +196,7 @@ async fn save_transition_with_files(
             values.put("order_id", order.id);
             let (sql, args) = values.insert("assignments")?;
             sqlx::query_scalar_with::<_, i64, _>(AssertSqlSafe(sql), args)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await
                 .map_err(|err| classify(err, "id", "unit_id"))?;
         } else {
@@ -175,7 +204,7 @@ async fn save_transition_with_files(
             values.put("id", assignment.id).put("order_id", order.id);
             let (sql, args) = values.update("assignments", set)?;
             let done = sqlx::query_with(AssertSqlSafe(sql), args)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(|err| classify(err, "id", "unit_id"))?;
             if done.rows_affected() == 0 {
@@ -188,27 +217,26 @@ async fn save_transition_with_files(
         }
     }
 
-    if let Some(doc) = &doc {
-        write_order_search(&mut tx, order.id, doc).await?;
+    if let Some(doc) = &write.doc {
+        write_order_search(tx, order.id, doc).await?;
     }
-    let event_ids = insert_events(&mut tx, order.id, &transition.events).await?;
-    if !attachments.is_empty() {
+    let event_ids = insert_events(tx, order.id, &transition.events).await?;
+    if !write.attachments.is_empty() {
         // The files belong to the action's own event, the transition's first.
         let history_id = event_ids.first().copied().ok_or_else(|| {
             StoreError::Database(anyhow!(
                 "attachments given with a transition without events"
             ))
         })?;
-        insert_attachments(&mut tx, order.id, history_id, attachments).await?;
+        insert_attachments(tx, order.id, history_id, &write.attachments).await?;
     }
 
     let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
         .bind(order.id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
-    let aggregate = load_aggregate_in(&mut *tx, row)
+    let aggregate = load_aggregate_in(&mut **tx, row)
         .await?
         .ok_or(StoreError::NotFound)?;
-    tx.commit().await?;
-    Ok(aggregate)
+    Ok(Ok(aggregate))
 }

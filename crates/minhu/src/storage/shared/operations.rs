@@ -774,14 +774,9 @@ impl Store for BackendStore {
         transition: &Transition,
         attachments: &[NewAttachment],
     ) -> StoreResult<OrderAggregate> {
-        save_transition_with_files(
-            &self.read,
-            &self.write,
-            expected_version,
-            transition,
-            attachments,
-        )
-        .await
+        let write =
+            prepare_transition_write(&self.read, expected_version, transition, attachments).await?;
+        commit_transition(self, write).await
     }
 
     async fn order_attachments(&self, order_id: i64) -> StoreResult<Vec<Attachment>> {

@@ -4,7 +4,7 @@
 
 /// One page of the orders matching `filter` within `scope`, with their total.
 async fn list_orders_in(
-    read: &Pool,
+    read: &ReadPool,
     filter: &OrderFilter,
     scope: &Scope,
     page: &PageRequest,

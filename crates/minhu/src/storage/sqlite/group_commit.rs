@@ -1,5 +1,6 @@
-//! Group commit on SQLite: concurrent registrations ([`Store::create_order`]) and audit lines
-//! ([`Store::write_audit`]) share one durable commit.
+//! Group commit on SQLite: concurrent registrations ([`Store::create_order`]), lifecycle
+//! transitions ([`Store::save_transition`]) and audit lines ([`Store::write_audit`]) share one
+//! durable commit.
 //!
 //! Every SQLite commit is an `fdatasync` (WAL, `synchronous=FULL`), and the disk does about
 //! 1,700 of them a second: one registration per transaction cannot go faster than that, while
@@ -11,6 +12,13 @@
 //! rolls back its own savepoint, including the day's number it drew, so the others still commit
 //! and the numbers stay without gaps. There is no timer: a lone request is committed at once; batches form by
 //! themselves while the previous commit waits for the disk.
+//!
+//! Transitions (dispatch, sign, reply, review, visit, …) join the same batches, each with its
+//! own statements: its version check refuses it before it writes anything when the order moved
+//! on (another action won), which answers that caller and leaves the batch alone; a failure
+//! after it wrote sends the batch through the savepoints as above. Alone, every action was a
+//! commit of its own, and the disk's 1,700 commits a second were the ceiling of all actions
+//! together.
 //!
 //! Audit lines travel the same way. Each centre user's detail view of an order writes one
 //! (`view_personal_data`), and the view is not shown until its line is on disk; alone, each
@@ -32,9 +40,11 @@ use std::time::{Duration, Instant};
 use minhu_domain::Order;
 use tokio::sync::{mpsc, oneshot};
 
+use minhu_domain::OrderAggregate;
+
 use super::{
-    AssertSqlSafe, NewAuditEntry, NewOrder, Pool, StoreError, StoreResult, Tx, audit_insert,
-    begin_write, insert_new_orders,
+    AssertSqlSafe, NewAuditEntry, NewOrder, Pool, StoreError, StoreResult, TransitionWrite, Tx,
+    audit_insert, begin_write, insert_new_orders, write_transition,
 };
 
 /// The most pieces of work one commit takes. 64 orders write about 1 MB of pages at most; the
@@ -56,6 +66,8 @@ pub struct GroupCommitStats {
     pub commits: u64,
     /// Registrations those transactions stored (failed ones, rolled back, not counted).
     pub creates: u64,
+    /// Transitions those transactions stored (refused or failed ones not counted).
+    pub transitions: u64,
     /// Audit lines those transactions stored.
     pub audit_lines: u64,
     /// Batches that failed written together and were written again one piece at a time (one
@@ -68,6 +80,7 @@ pub struct GroupCommitStats {
 struct Counters {
     commits: AtomicU64,
     creates: AtomicU64,
+    transitions: AtomicU64,
     audit_lines: AtomicU64,
     rewritten_alone: AtomicU64,
 }
@@ -78,6 +91,7 @@ impl Counters {
         GroupCommitStats {
             commits: self.commits.load(Ordering::Relaxed),
             creates: self.creates.load(Ordering::Relaxed),
+            transitions: self.transitions.load(Ordering::Relaxed),
             audit_lines: self.audit_lines.load(Ordering::Relaxed),
             rewritten_alone: self.rewritten_alone.load(Ordering::Relaxed),
         }
@@ -88,11 +102,19 @@ impl Counters {
 enum Work {
     /// Boxed: an order is several times the size of an audit line.
     Register(Box<NewOrder>),
+    Transition(Box<TransitionWrite>),
     Audit(NewAuditEntry),
 }
 
-/// What it answers: the stored order of a registration, nothing for an audit line.
-type Done = Option<Order>;
+/// What it answers.
+enum Done {
+    /// The stored order of a registration.
+    Registered(Box<Order>),
+    /// The order and its assignments after a transition.
+    Transitioned(Box<OrderAggregate>),
+    /// An audit line is on disk.
+    Written,
+}
 
 /// One queued piece of work and where its answer goes.
 struct Job {
@@ -125,10 +147,21 @@ impl GroupCommitter {
     /// batch has been committed (durably) or has failed.
     pub(super) async fn submit(&self, pool: &Pool, new: NewOrder) -> StoreResult<Order> {
         match self.send(pool, Work::Register(Box::new(new))).await? {
-            Some(order) => Ok(order),
-            None => Err(StoreError::Database(anyhow::anyhow!(
-                "the committer answered a registration without its order"
-            ))),
+            Done::Registered(order) => Ok(*order),
+            _ => Err(mismatched("a registration")),
+        }
+    }
+
+    /// Stores a transition in the next batch and waits until that batch has been committed
+    /// (durably) or has failed; a transition the order's version refuses fails alone.
+    pub(super) async fn submit_transition(
+        &self,
+        pool: &Pool,
+        write: TransitionWrite,
+    ) -> StoreResult<OrderAggregate> {
+        match self.send(pool, Work::Transition(Box::new(write))).await? {
+            Done::Transitioned(aggregate) => Ok(*aggregate),
+            _ => Err(mismatched("a transition")),
         }
     }
 
@@ -169,6 +202,13 @@ impl GroupCommitter {
     }
 }
 
+/// The error for an answer that does not fit the work (a bug in the committer).
+fn mismatched(what: &str) -> StoreError {
+    StoreError::Database(anyhow::anyhow!(
+        "the committer answered {what} with another kind of result"
+    ))
+}
+
 /// The error a caller gets when the committer stopped before answering it (its work may or may
 /// not have been committed; it was not acknowledged).
 fn stopped() -> StoreError {
@@ -201,17 +241,20 @@ async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>)
         }
         if logged.0.elapsed() >= LOG_EVERY {
             let now = counters.stats();
-            let (creates, audit_lines, commits) = (
+            let (creates, transitions, audit_lines, commits) = (
                 now.creates - logged.1.creates,
+                now.transitions - logged.1.transitions,
                 now.audit_lines - logged.1.audit_lines,
                 now.commits - logged.1.commits,
             );
             if commits > 0 {
+                let writes = creates + transitions + audit_lines;
                 tracing::info!(
                     creates,
+                    transitions,
                     audit_lines,
                     commits,
-                    per_commit = format!("{:.1}", (creates + audit_lines) as f64 / commits as f64),
+                    per_commit = format!("{:.1}", writes as f64 / commits as f64),
                     total_creates = now.creates,
                     total_commits = now.commits,
                     "group commit: writes per commit since the last line"
@@ -223,7 +266,9 @@ async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>)
 }
 
 /// Writes every piece of `batch` together: the registrations with one statement per table
-/// ([`insert_new_orders`]), the audit lines with one. Answers in the order of `batch`.
+/// ([`insert_new_orders`]), the audit lines with one, the transitions one after the other.
+/// Answers in the order of `batch`: a transition its version refused has its own error (it
+/// wrote nothing); any other error is the batch's.
 async fn write_together(tx: &mut Tx, batch: &[Job]) -> StoreResult<Vec<StoreResult<Done>>> {
     let mut news = Vec::new();
     let mut entries = Vec::new();
@@ -231,19 +276,27 @@ async fn write_together(tx: &mut Tx, batch: &[Job]) -> StoreResult<Vec<StoreResu
         match &job.work {
             Work::Register(new) => news.push(new.as_ref()),
             Work::Audit(entry) => entries.push(entry),
+            Work::Transition(_) => {}
         }
     }
     let mut orders = insert_new_orders(tx, &news).await?.into_iter();
     insert_audit_entries(tx, &entries).await?;
-    Ok(batch
-        .iter()
-        .map(|job| match job.work {
-            Work::Register(_) => orders.next().map(Some).ok_or_else(|| {
-                StoreError::Database(anyhow::anyhow!("a registration was not returned"))
-            }),
-            Work::Audit(_) => Ok(None),
-        })
-        .collect())
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        results.push(match &job.work {
+            Work::Register(_) => orders
+                .next()
+                .map(|order| Done::Registered(Box::new(order)))
+                .ok_or_else(|| {
+                    StoreError::Database(anyhow::anyhow!("a registration was not returned"))
+                }),
+            Work::Audit(_) => Ok(Done::Written),
+            Work::Transition(write) => write_transition(tx, write)
+                .await?
+                .map(|aggregate| Done::Transitioned(Box::new(aggregate))),
+        });
+    }
+    Ok(results)
 }
 
 /// Runs the work of `batch` in `tx`, commits, and answers each. Empties `batch`.
@@ -310,16 +363,20 @@ async fn finish(
 ) {
     match tx.commit().await {
         Ok(()) => {
-            let (mut creates, mut audit_lines) = (0, 0);
+            let (mut creates, mut transitions, mut audit_lines) = (0, 0, 0);
             for (job, result) in batch.iter().zip(&results) {
                 match (&job.work, result) {
                     (Work::Register(_), Ok(_)) => creates += 1,
+                    (Work::Transition(_), Ok(_)) => transitions += 1,
                     (Work::Audit(_), Ok(_)) => audit_lines += 1,
                     (_, Err(_)) => {}
                 }
             }
             counters.commits.fetch_add(1, Ordering::Relaxed);
             counters.creates.fetch_add(creates, Ordering::Relaxed);
+            counters
+                .transitions
+                .fetch_add(transitions, Ordering::Relaxed);
             counters
                 .audit_lines
                 .fetch_add(audit_lines, Ordering::Relaxed);
@@ -355,12 +412,23 @@ async fn in_savepoint(tx: &mut Tx, work: &Work) -> sqlx::Result<StoreResult<Done
             insert_new_orders(tx, &[new.as_ref()])
                 .await
                 .and_then(|mut orders| {
-                    orders.pop().map(Some).ok_or_else(|| {
-                        StoreError::Database(anyhow::anyhow!("the registration was not returned"))
-                    })
+                    orders
+                        .pop()
+                        .map(|order| Done::Registered(Box::new(order)))
+                        .ok_or_else(|| {
+                            StoreError::Database(anyhow::anyhow!(
+                                "the registration was not returned"
+                            ))
+                        })
                 })
         }
-        Work::Audit(entry) => insert_audit_entries(tx, &[entry]).await.map(|()| None),
+        Work::Transition(write) => write_transition(tx, write)
+            .await
+            .and_then(|written| written)
+            .map(|aggregate| Done::Transitioned(Box::new(aggregate))),
+        Work::Audit(entry) => insert_audit_entries(tx, &[entry])
+            .await
+            .map(|()| Done::Written),
     };
     if result.is_err() {
         sqlx::query("ROLLBACK TO SAVEPOINT group_commit")
