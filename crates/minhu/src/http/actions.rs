@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult, StdErrors};
 use super::extract::{ApiJsonValue, ApiPath, CurrentActor, from_json_value};
-use super::orders::order_view;
+use super::orders::view_of;
 use super::views::OrderView;
 use crate::service::App;
 
@@ -128,10 +128,10 @@ async fn run(
     action: Action,
     version: Option<i64>,
 ) -> ApiResult<Json<OrderView>> {
-    let updated = app.act_on_order(actor, number, action, version).await?;
-    order_view(app, actor, &updated.order.number, None)
-        .await
-        .map(Json)
+    let detail = app
+        .act_on_order_detail(actor, number, action, version)
+        .await?;
+    view_of(app, detail).await.map(Json)
 }
 
 macro_rules! actions {

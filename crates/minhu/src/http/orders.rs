@@ -332,7 +332,7 @@ pub(crate) async fn order_view(
 
 /// The API's view of an order's detail, with the units it names (from the reference data the
 /// node holds, not read again).
-async fn view_of(app: &App, detail: OrderDetail) -> ApiResult<OrderView> {
+pub(crate) async fn view_of(app: &App, detail: OrderDetail) -> ApiResult<OrderView> {
     let unit_ids = detail.aggregate.unit_ids();
     let units: Vec<UnitInfo> = if unit_ids.is_empty() {
         Vec::new()

@@ -190,12 +190,16 @@ impl App {
         actor: &Actor,
         number: &str,
     ) -> AppResult<OrderAggregate> {
-        let not_found = AppError::NotFound { what: "工单" };
         let aggregate = self
             .store
             .find_order_by_number(number)
             .await?
-            .ok_or(not_found)?;
+            .ok_or(AppError::NotFound { what: "工单" })?;
+        self.seen_by(actor, aggregate).await
+    }
+
+    /// `aggregate` if the actor may see it, else `NotFound`.
+    async fn seen_by(&self, actor: &Actor, aggregate: OrderAggregate) -> AppResult<OrderAggregate> {
         if actor.is_centre_staff() {
             return Ok(aggregate);
         }
@@ -205,6 +209,25 @@ impl App {
         } else {
             Err(AppError::NotFound { what: "工单" })
         }
+    }
+
+    /// Applies a lifecycle action ([`App::act_on_order`]) and answers with the order's detail
+    /// view as the actor sees it now, the citizen masked. The order and its assignments come
+    /// from the write itself (the actor must still be able to see it); only what belongs to
+    /// the order besides is read: reading the order back as well was two statements of every
+    /// action.
+    pub async fn act_on_order_detail(
+        &self,
+        actor: &Actor,
+        number: &str,
+        action: Action,
+        expected_version: Option<i64>,
+    ) -> AppResult<OrderDetail> {
+        let updated = self
+            .act_on_order(actor, number, action, expected_version)
+            .await?;
+        let aggregate = self.seen_by(actor, updated).await?;
+        self.detail_of(actor, aggregate, None, false).await
     }
 
     /// Applies a lifecycle action to an order. `expected_version`, when given, must be the
@@ -311,6 +334,18 @@ impl App {
         reveal: bool,
     ) -> AppResult<OrderDetail> {
         let aggregate = self.visible_order(actor, number).await?;
+        self.detail_of(actor, aggregate, address, reveal).await
+    }
+
+    /// The detail view of `aggregate`, which the actor may see: what belongs to the order is
+    /// read, then the view assembled ([`App::assemble_detail`]).
+    async fn detail_of(
+        &self,
+        actor: &Actor,
+        aggregate: OrderAggregate,
+        address: Option<&str>,
+        reveal: bool,
+    ) -> AppResult<OrderDetail> {
         let (history, attachments) = tokio::try_join!(
             self.store.order_history(aggregate.order.id),
             self.store.order_attachments(aggregate.order.id)
