@@ -142,7 +142,10 @@ async fn a_long_queue_pages_newest_registered_first_with_each_order_once() {
 
         let (status, first) = t.get(&water, "/api/v1/queues/sign").await;
         assert_eq!(status, StatusCode::OK, "{backend}: {first}");
-        assert_eq!((first["total"].clone(), first["pages"].clone()), (json!(53), json!(2)));
+        assert_eq!(
+            (first["total"].clone(), first["pages"].clone()),
+            (json!(53), json!(2))
+        );
         let (_, second) = t.get(&water, "/api/v1/queues/sign?page=2").await;
         let mut shown = numbers(&first);
         assert_eq!(shown.len(), 50, "{backend}");
