@@ -167,5 +167,17 @@ async fn a_long_queue_pages_newest_registered_first_with_each_order_once() {
         let gas = t.login("unit_gas1").await;
         let (_, co) = t.get(&gas, "/api/v1/queues/co?page=2").await;
         assert_eq!(numbers(&co), newest_first[50..].to_vec(), "{backend}");
+
+        // Signed for by the gas company here and there, its 协办 orders are in two states:
+        // the pages still list them all once, newest first.
+        for index in [0, 10, 11, 52] {
+            t.act_ok(&gas, &registered[index], "sign", json!({})).await;
+        }
+        let (_, first) = t.get(&gas, "/api/v1/queues/co").await;
+        let (_, second) = t.get(&gas, "/api/v1/queues/co?page=2").await;
+        assert_eq!(first["total"], 53, "{backend}");
+        let mut shown = numbers(&first);
+        shown.extend(numbers(&second));
+        assert_eq!(shown, newest_first, "{backend}: across two states");
     }
 }

@@ -140,13 +140,8 @@ async fn list_orders_in(
         (" DESC", " ORDER BY orders.created_at DESC, orders.id DESC")
     };
     if let Some(assignment) = assignment_only {
-        select.push(
-            " FROM orders WHERE orders.id IN (SELECT DISTINCT q.order_id FROM assignments q \
-             WHERE 1 = 1",
-        );
-        push_assignment_conditions(&mut select, assignment, now);
-        select.push(" ORDER BY q.order_id").push(id_order);
-        push_limit(&mut select, page.limit, page.offset);
+        select.push(" FROM orders WHERE orders.id IN (");
+        push_queue_page_ids(&mut select, assignment, now, page, id_order);
         select.push(") ORDER BY orders.id").push(id_order);
     } else {
         push_matching(&mut select);
@@ -188,4 +183,47 @@ async fn list_orders_in(
         total,
         total_capped,
     })
+}
+
+/// The ids of one page of the orders holding an assignment that matches `filter`, in order of id
+/// (`id_order`: ` DESC` or ` ASC`), from the index `assignments (unit_id, state, order_id)`.
+///
+/// Each of the queue's states is read on its own, in the index's order, up to the end of the page
+/// (`UNION ALL` of one ordered, limited branch per state), and the branches are merged. With the
+/// states as one `IN`, PostgreSQL could not take the ids in order from the index and walked the
+/// whole `order_id` index backwards instead, filtering, until it had 50: 182 ms at the 99th
+/// percentile at a million orders. Any id of the page is within the first offset + limit ids of
+/// its own state, so the merge finds them all.
+fn push_queue_page_ids(
+    qb: &mut QueryBuilder<Db>,
+    filter: &super::AssignmentFilter,
+    now: i64,
+    page: &PageRequest,
+    id_order: &str,
+) {
+    let through_page = page.offset.max(0) + page.limit.max(0);
+    let branches: Vec<Vec<minhu_domain::AssignmentState>> = if filter.states.is_empty() {
+        vec![Vec::new()]
+    } else {
+        filter.states.iter().map(|state| vec![*state]).collect()
+    };
+    qb.push("SELECT DISTINCT p.order_id FROM (");
+    for (i, states) in branches.into_iter().enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        let branch = super::AssignmentFilter {
+            states,
+            ..filter.clone()
+        };
+        qb.push(
+            "SELECT b.order_id FROM (SELECT DISTINCT q.order_id FROM assignments q WHERE 1 = 1",
+        );
+        push_assignment_conditions(qb, &branch, now);
+        qb.push(" ORDER BY q.order_id").push(id_order);
+        push_limit(qb, through_page, 0);
+        qb.push(") b");
+    }
+    qb.push(") p ORDER BY p.order_id").push(id_order);
+    push_limit(qb, page.limit, page.offset);
 }
