@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use minhu::storage::{SqliteStore, Store, StoreError};
+use minhu::storage::{Store, StoreError};
 use minhu_domain::Order;
 
 use crate::support::builders::{day, lamp_order, register_event, seed_org};
@@ -103,10 +103,7 @@ async fn fire_and_check(store: Arc<dyn Store>, backend: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_share_commits_and_keep_their_own_results_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/minhu.db", dir.path().display());
-    let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
-    store.migrate().await.unwrap();
+    let (_dir, _, store) = db::sqlite_store().await;
     let before = store.group_commit_stats();
     assert_eq!(before.commits, 0);
 
@@ -141,11 +138,8 @@ async fn concurrent_registrations_keep_their_own_results_on_every_backend() {
 
 #[tokio::test]
 async fn a_lone_registration_commits_at_once_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/minhu.db", dir.path().display());
-    let store = SqliteStore::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    let org = seed_org(&store).await;
+    let (_dir, _, store) = db::sqlite_store().await;
+    let org = seed_org(store.as_ref()).await;
     let draft = lamp_order(&org);
     let started = std::time::Instant::now();
     let order = store
@@ -220,10 +214,7 @@ async fn registrations_on_two_days_number_each_day_without_gaps_on_every_backend
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn valid_registrations_are_written_together_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/minhu.db", dir.path().display());
-    let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
-    store.migrate().await.unwrap();
+    let (_dir, _, store) = db::sqlite_store().await;
     let org = seed_org(store.as_ref()).await;
     let store_dyn: Arc<dyn Store> = Arc::clone(&store) as Arc<dyn Store>;
     let tasks = fire_valid(&store_dyn, &org, |_| day("2026-11-28"));
@@ -241,10 +232,7 @@ async fn valid_registrations_are_written_together_on_sqlite() {
 /// Audit lines written while registrations come in share their commits; every line is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn audit_lines_share_commits_with_registrations_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/minhu.db", dir.path().display());
-    let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
-    store.migrate().await.unwrap();
+    let (_dir, _, store) = db::sqlite_store().await;
     let org = Arc::new(seed_org(store.as_ref()).await);
     let date = day("2026-11-28");
     let mut tasks = Vec::with_capacity(CREATES);

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use minhu::storage::{SqliteStore, Store, StoreError};
+use minhu::storage::{Store, StoreError};
 use minhu_domain::{AssignmentRole, Transition};
 
 use crate::support::builders::{
@@ -115,10 +115,7 @@ async fn racing_and_failing_transitions_keep_their_own_results() {
 /// the savepoints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn transitions_share_commits_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/minhu.db", dir.path().display());
-    let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
-    store.migrate().await.unwrap();
+    let (_dir, _, store) = db::sqlite_store().await;
     let before = store.group_commit_stats();
     race_and_check(Arc::clone(&store) as Arc<dyn Store>, "sqlite").await;
     let stats = store.group_commit_stats();

@@ -110,6 +110,18 @@ fn unique_suffix() -> String {
 
 /// A migrated SQLite database in a temporary folder.
 pub async fn sqlite() -> TestDb {
+    let (dir, url, store) = sqlite_store().await;
+    TestDb {
+        store,
+        url,
+        backend: Backend::Sqlite,
+        _guard: Guard::Sqlite { _dir: dir },
+    }
+}
+
+/// A migrated SQLite store in a temporary folder (kept while the folder guard lives), with its
+/// URL, as its own type: for what only SQLite has, such as the group commit's counters.
+pub async fn sqlite_store() -> (tempfile::TempDir, String, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().expect("create a temporary folder");
     let url = format!("sqlite://{}/minhu.db", dir.path().display());
     let store = SqliteStore::connect(&url)
@@ -119,12 +131,7 @@ pub async fn sqlite() -> TestDb {
         .migrate()
         .await
         .expect("migrate the SQLite test database");
-    TestDb {
-        store: Arc::new(store),
-        url,
-        backend: Backend::Sqlite,
-        _guard: Guard::Sqlite { _dir: dir },
-    }
+    (dir, url, Arc::new(store))
 }
 
 /// The server URL PostgreSQL tests use.
