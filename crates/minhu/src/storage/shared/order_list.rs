@@ -84,22 +84,22 @@ async fn list_orders_in(
         let total_capped = filter.text.is_some() && !exact_count && total > COUNT_CAP;
         (if total_capped { COUNT_CAP } else { total }, total_capped)
     };
-    // A text search counts first: the count decides how its page is ranked. Any other list
-    // counts only when its page does not tell the total (see below).
-    let mut counted = None;
-    if filter.text.is_some() || page.limit <= 0 {
-        let total: i64 = count.build_query_scalar().fetch_one(read).await?;
-        counted = Some(capped(total));
-    }
     if page.limit <= 0 {
         // A count only (the desk's and the queues' counters).
-        let (total, total_capped) = counted.unwrap_or_default();
+        let (total, total_capped) = capped(count.build_query_scalar().fetch_one(read).await?);
         return Ok(OrderPage {
             orders: Vec::new(),
             total,
             total_capped,
         });
     }
+    // A text search counts first: the count decides how its page is ranked. Any other list
+    // counts only when its page does not tell the total (see below).
+    let counted = if filter.text.is_some() {
+        Some(capped(count.build_query_scalar().fetch_one(read).await?))
+    } else {
+        None
+    };
     let counted_total = counted.map_or(0, |(total, _)| total);
 
     // A common word matches tens of thousands of orders in a big city (物业: 78,200 of a
