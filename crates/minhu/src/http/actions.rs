@@ -129,7 +129,7 @@ async fn run(
     version: Option<i64>,
 ) -> ApiResult<Json<OrderView>> {
     let detail = app
-        .act_on_order_detail(actor, number, action, version)
+        .act_on_order_detail(actor, number, action, version, Vec::new())
         .await?;
     view_of(app, detail).await.map(Json)
 }

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 use super::actions::split_version;
 use super::error::{ApiError, ApiResult, StdErrors};
 use super::extract::{ApiPath, CurrentActor};
-use super::orders::order_view;
+use super::orders::view_of;
 use super::views::OrderView;
 use crate::service::App;
 use crate::service::attachments::{MAX_FILE_BYTES, MAX_FILES, Upload};
@@ -322,12 +322,10 @@ async fn reply_with_attachments(
         .with_field("payload")
     })?;
     let (version, reply) = split_version::<Reply>(value)?;
-    let updated = app
-        .act_on_order_with_files(&actor, &number, Action::Reply(reply), version, body.files)
+    let detail = app
+        .act_on_order_detail(&actor, &number, Action::Reply(reply), version, body.files)
         .await?;
-    order_view(&app, &actor, &updated.order.number, None)
-        .await
-        .map(Json)
+    view_of(&app, detail).await.map(Json)
 }
 
 /// The path of a download (named, so that a bad `id` is reported as such).

@@ -314,22 +314,6 @@ async fn register_order(
     ))
 }
 
-/// The order as `actor` may see it, with assignments, history and the possible actions. With a
-/// client address the citizen is revealed to centre staff (and the view audited); without one it
-/// is masked for everyone (the answer to a registration or an action).
-pub(crate) async fn order_view(
-    app: &App,
-    actor: &Actor,
-    number: &str,
-    reveal_to: Option<&ClientAddress>,
-) -> ApiResult<OrderView> {
-    let detail = match reveal_to {
-        Some(address) => app.get_order(actor, number, Some(&address.0)).await?,
-        None => app.get_order_masked(actor, number).await?,
-    };
-    view_of(app, detail).await
-}
-
 /// The API's view of an order's detail, with the units it names (from the reference data the
 /// node holds, not read again).
 pub(crate) async fn view_of(app: &App, detail: OrderDetail) -> ApiResult<OrderView> {
@@ -357,9 +341,9 @@ async fn get_order(
     address: ClientAddress,
     ApiPath(number): ApiPath<String>,
 ) -> ApiResult<Json<OrderView>> {
-    order_view(&app, &actor, &number, Some(&address))
-        .await
-        .map(Json)
+    // The citizen is revealed to centre staff, and the view audited with the client's address.
+    let detail = app.get_order(&actor, &number, Some(&address.0)).await?;
+    view_of(&app, detail).await.map(Json)
 }
 
 /// An order's history, oldest first.

@@ -211,20 +211,21 @@ impl App {
         }
     }
 
-    /// Applies a lifecycle action ([`App::act_on_order`]) and answers with the order's detail
-    /// view as the actor sees it now, the citizen masked. The order and its assignments come
-    /// from the write itself (the actor must still be able to see it); only what belongs to
-    /// the order besides is read: reading the order back as well was two statements of every
-    /// action.
+    /// Applies a lifecycle action with its files, if any ([`App::act_on_order_with_files`]), and
+    /// answers with the order's detail view as the actor sees it now, the citizen masked. The
+    /// order and its assignments come from the write itself (the actor must still be able to see
+    /// it); only what belongs to the order besides is read: reading the order back as well was
+    /// two statements of every action.
     pub async fn act_on_order_detail(
         &self,
         actor: &Actor,
         number: &str,
         action: Action,
         expected_version: Option<i64>,
+        uploads: Vec<Upload>,
     ) -> AppResult<OrderDetail> {
         let updated = self
-            .act_on_order(actor, number, action, expected_version)
+            .act_on_order_with_files(actor, number, action, expected_version, uploads)
             .await?;
         let aggregate = self.seen_by(actor, updated).await?;
         self.detail_of(actor, aggregate, None, false).await
