@@ -128,6 +128,35 @@ async fn concurrent_registrations_share_commits_and_keep_their_own_results_on_sq
     );
 }
 
+/// The write connection leaves checkpoints to a connection of its own: committed pages reach the
+/// database file (not only the write-ahead log) without anyone committing more, long before
+/// the write connection's own threshold of 20,000 log pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn committed_pages_are_checkpointed_in_the_background_on_sqlite() {
+    let (dir, _, store) = db::sqlite_store().await;
+    let file = dir.path().join("minhu.db");
+    let wal = dir.path().join("minhu.db-wal");
+    let migrated = std::fs::metadata(&file).unwrap().len();
+
+    fire_and_check(Arc::clone(&store) as Arc<dyn Store>, "sqlite").await;
+    let logged = std::fs::metadata(&wal).unwrap().len();
+    assert!(logged > 0, "the registrations were written to the log");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let size = std::fs::metadata(&file).unwrap().len();
+        if size > migrated {
+            eprintln!("database file {migrated} → {size} bytes; log {logged} bytes");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint copied the log ({logged} bytes) into the database file ({size} bytes)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_keep_their_own_results_on_every_backend() {
     for db in db::all_backends().await {
