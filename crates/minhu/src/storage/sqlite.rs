@@ -144,10 +144,6 @@ impl SqliteStore {
                 anyhow::anyhow!("cannot create the folder {}: {err}", folder.display())
             })?;
         }
-        // No test before each use: a pooled connection is an open file in this process, with
-        // no server at the other end that could have gone away, and sqlx tests it with a round
-        // trip to the connection's thread, which costs more here than most statements (see
-        // read_pool.rs, which the reads use for the same reason).
         let write_options = options
             .clone()
             // Statement journals (a multi-row INSERT keeps one, to undo itself alone) stay in
@@ -156,6 +152,10 @@ impl SqliteStore {
             .pragma("temp_store", "memory")
             // The checkpoint connection copies the log back (see checkpoint.rs).
             .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string());
+        // No test before each use: a pooled connection is an open file in this process, with
+        // no server at the other end that could have gone away, and sqlx tests it with a round
+        // trip to the connection's thread, which costs more here than most statements (see
+        // read_pool.rs, which the reads use for the same reason).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
