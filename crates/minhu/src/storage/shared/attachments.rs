@@ -155,8 +155,8 @@ async fn prepare_transition_write(
 }
 
 /// Writes a transition inside `tx` (which the caller commits): the order if it is still at the
-/// expected version, its assignments, search document, history lines and files, and reads the
-/// order back. The inner error is a refusal before anything was written (`Conflict`: the order
+/// expected version, its assignments, search document, history lines and files, and answers
+/// with the order as its update returned it (`RETURNING *`) and its assignments read back. The inner error is a refusal before anything was written (`Conflict`: the order
 /// moved on; `NotFound`), which leaves `tx` as it was; the outer error came after some of it was
 /// written, and only rolling `tx` (or its savepoint) back undoes it.
 async fn write_transition(
@@ -173,11 +173,11 @@ async fn write_transition(
         .put("id", order.id)
         .put("version", write.expected_version);
     let (sql, args) = values.update("orders", set)?;
-    let done = sqlx::query_with(AssertSqlSafe(sql), args)
-        .execute(&mut **tx)
+    let updated = sqlx::query_with(AssertSqlSafe(format!("{sql} RETURNING *")), args)
+        .fetch_optional(&mut **tx)
         .await
         .map_err(|err| classify(err, "number", "category_id"))?;
-    if done.rows_affected() == 0 {
+    if updated.is_none() {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
             .bind(order.id)
             .fetch_optional(&mut **tx)
@@ -231,11 +231,7 @@ async fn write_transition(
         insert_attachments(tx, order.id, history_id, &write.attachments).await?;
     }
 
-    let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
-        .bind(order.id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let aggregate = load_aggregate_in(&mut **tx, row)
+    let aggregate = load_aggregate_in(&mut **tx, updated)
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(Ok(aggregate))
