@@ -166,19 +166,20 @@ impl Segmenter {
     /// it, so `路灯不亮` and `路灯坏了` share `路灯`) without fillers, synonyms folded into one
     /// word (`断水` counts as `停水`, see `data/synonyms.txt`).
     pub fn content_words(&self, text: &str) -> Vec<String> {
-        let text = normalize(text);
-        self.cut_with(|jieba| {
-            jieba
-                .cut_for_search(&text, true)
-                .into_iter()
-                .filter_map(|token| self.keep(token.word))
-                .filter(|term| !self.is_filler(term))
-                .map(|term| match self.synonyms.get(term.as_str()) {
-                    Some(canonical) => (*canonical).to_owned(),
-                    None => term,
-                })
-                .collect()
-        })
+        self.similarity_words(self.index_terms(text))
+    }
+
+    /// The similarity words ([`Segmenter::content_words`]) of a text whose index terms
+    /// ([`Segmenter::index_terms`]) are `terms`: the same words without cutting the text again.
+    pub fn similarity_words(&self, terms: impl IntoIterator<Item = String>) -> Vec<String> {
+        terms
+            .into_iter()
+            .filter(|term| !self.is_filler(term))
+            .map(|term| match self.synonyms.get(term.as_str()) {
+                Some(canonical) => (*canonical).to_owned(),
+                None => term,
+            })
+            .collect()
     }
 
     fn keep(&self, word: &str) -> Option<String> {

@@ -27,15 +27,28 @@ pub fn order_document<'a>(
     order: &'a Order,
     replies: impl IntoIterator<Item = &'a str>,
 ) -> OrderSearchDocument {
-    let title = FieldTerms::of(segmenter, [order.number.as_str(), order.title.as_str()]);
+    // The title and the content are cut once each: their index terms also give the similarity
+    // words, which used to cut both a second time.
+    let title_words = segmenter.index_terms(&order.title);
+    let content_terms = segmenter.index_terms(&order.content);
+    let mut similarity = segmenter.similarity_words(title_words.iter().cloned());
+    similarity.extend(segmenter.similarity_words(content_terms.iter().cloned()));
+    let mut title = FieldTerms {
+        terms: segmenter.index_terms(&order.number),
+    };
+    title.terms.extend(title_words);
     // The reviewed answer is usually also a unit's reply: index each text once.
-    let mut body_texts: Vec<&str> = vec![order.content.as_str(), order.location.address.as_str()];
+    let mut body_texts: Vec<&str> = vec![order.location.address.as_str()];
     for text in order.reply.as_deref().into_iter().chain(replies) {
-        if !text.is_empty() && !body_texts.contains(&text) {
+        if !text.is_empty() && text != order.content && !body_texts.contains(&text) {
             body_texts.push(text);
         }
     }
-    let body = FieldTerms::of(segmenter, body_texts);
+    let mut body = FieldTerms {
+        terms: content_terms,
+    };
+    body.terms
+        .extend(FieldTerms::of(segmenter, body_texts).terms);
     let caller = FieldTerms::of(
         segmenter,
         order
@@ -45,8 +58,6 @@ pub fn order_document<'a>(
             .into_iter()
             .chain(order.citizen.enterprise_name.as_deref()),
     );
-    let mut similarity = segmenter.content_words(&order.title);
-    similarity.extend(segmenter.content_words(&order.content));
     OrderSearchDocument {
         title_terms: title.fts_text(),
         body_terms: body.fts_text(),
