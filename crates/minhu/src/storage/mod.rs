@@ -35,7 +35,7 @@ pub use knowledge::{
 pub use postgres::PgStore;
 pub use records::*;
 pub use search::{OrderSearchDocument, ReindexProgress, TextFilter};
-pub use sqlite::{GroupCommitStats, SqliteStore};
+pub use sqlite::{DirectReadStats, GroupCommitStats, SqliteStore};
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]

@@ -124,6 +124,15 @@ impl PgStore {
     }
 }
 
+/// The holder of a token ([`Store::find_token_holder`]), from the pool.
+async fn read_token_holder(
+    store: &BackendStore,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<TokenHolder>> {
+    pooled_token_holder(store, token_hash, now).await
+}
+
 /// Registers one order in a transaction of its own ([`Store::create_order`]): several app nodes
 /// share the database, so there is no single writer to gather registrations behind, and the
 /// day's counter row lock already orders them.

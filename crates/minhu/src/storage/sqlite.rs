@@ -11,11 +11,14 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 mod checkpoint;
+mod direct_read;
 mod group_commit;
 mod read_pool;
 
 use checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
+use direct_read::DirectReads;
 
+pub use direct_read::DirectReadStats;
 pub use group_commit::GroupCommitStats;
 use group_commit::GroupCommitter;
 use read_pool::ReadPool;
@@ -118,6 +121,8 @@ pub struct SqliteStore {
     write: Pool,
     /// Plain reads.
     read: ReadPool,
+    /// Point reads in the calling task (the sign-in check of every request).
+    direct: DirectReads,
     /// Gathers concurrent registrations into shared commits on `write`.
     committer: GroupCommitter,
     /// Copies the write-ahead log into the database file off the write connection; stops
@@ -162,6 +167,7 @@ impl SqliteStore {
             .connect_with(write_options)
             .await?;
         let checkpointer = Checkpointer::start(&options).await?;
+        let direct = DirectReads::new(options.get_filename());
         let read = ReadPool::open(
             options.pragma("mmap_size", READ_MMAP_BYTES.to_string()),
             READ_CONNECTIONS,
@@ -170,6 +176,7 @@ impl SqliteStore {
         Ok(Self {
             write,
             read,
+            direct,
             committer: GroupCommitter::new(),
             _checkpointer: checkpointer,
         })
@@ -180,6 +187,29 @@ impl SqliteStore {
     #[must_use]
     pub fn group_commit_stats(&self) -> GroupCommitStats {
         self.committer.stats()
+    }
+
+    /// How many sign-in checks were read in the calling task and how many through the read
+    /// pool (see [`DirectReadStats`]).
+    #[must_use]
+    pub fn direct_read_stats(&self) -> DirectReadStats {
+        self.direct.stats()
+    }
+}
+
+/// The holder of a token ([`Store::find_token_holder`]): read in the calling task (see
+/// `direct_read`), or through the read pool when that read cannot be made.
+async fn read_token_holder(
+    store: &BackendStore,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<TokenHolder>> {
+    match store.direct.token_holder(token_hash, ms(now)) {
+        Ok(holder) => holder,
+        Err(err) => {
+            tracing::debug!(%err, "direct read of a token failed; reading through the pool");
+            pooled_token_holder(store, token_hash, now).await
+        }
     }
 }
 

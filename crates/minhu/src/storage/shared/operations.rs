@@ -246,38 +246,7 @@ impl Store for BackendStore {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<TokenHolder>> {
-        let row = sqlx::query(
-            "SELECT users.*, units.code AS unit_code, units.name AS unit_name, \
-             units.kind AS unit_kind, units.parent_id AS unit_parent_id, units.path AS unit_path, \
-             units.is_dispatch_point AS unit_is_dispatch_point, units.active AS unit_active, \
-             (SELECT value FROM reference_generation WHERE id = 1) AS reference_generation \
-             FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
-             JOIN units ON units.id = users.unit_id \
-             WHERE api_tokens.token_hash = $1 AND api_tokens.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(ms(now))
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let user = user_from_row(&row)?;
-        let unit = UnitInfo {
-            id: user.unit_id,
-            code: col(&row, "unit_code")?,
-            name: col(&row, "unit_name")?,
-            kind: code_col(&row, "unit_kind")?,
-            parent_id: col(&row, "unit_parent_id")?,
-            path: col(&row, "unit_path")?,
-            is_dispatch_point: bool_col(&row, "unit_is_dispatch_point")?,
-            active: bool_col(&row, "unit_active")?,
-        };
-        Ok(Some(TokenHolder {
-            user,
-            unit,
-            reference_generation: col(&row, "reference_generation")?,
-        }))
+        read_token_holder(self, token_hash, now).await
     }
 
     async fn delete_token(&self, token_hash: &str) -> StoreResult<()> {
@@ -976,4 +945,45 @@ impl Store for BackendStore {
     async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()> {
         bulk_insert_batch(&self.write, batch).await
     }
+}
+
+/// The holder of a token, read through the read pool (on SQLite, when the direct read could
+/// not be made; see `read_token_holder`).
+async fn pooled_token_holder(
+    store: &BackendStore,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<TokenHolder>> {
+    let row = sqlx::query(
+        "SELECT users.*, units.code AS unit_code, units.name AS unit_name, \
+         units.kind AS unit_kind, units.parent_id AS unit_parent_id, units.path AS unit_path, \
+         units.is_dispatch_point AS unit_is_dispatch_point, units.active AS unit_active, \
+         (SELECT value FROM reference_generation WHERE id = 1) AS reference_generation \
+         FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
+         JOIN units ON units.id = users.unit_id \
+         WHERE api_tokens.token_hash = $1 AND api_tokens.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(ms(now))
+    .fetch_optional(&store.read)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let user = user_from_row(&row)?;
+    let unit = UnitInfo {
+        id: user.unit_id,
+        code: col(&row, "unit_code")?,
+        name: col(&row, "unit_name")?,
+        kind: code_col(&row, "unit_kind")?,
+        parent_id: col(&row, "unit_parent_id")?,
+        path: col(&row, "unit_path")?,
+        is_dispatch_point: bool_col(&row, "unit_is_dispatch_point")?,
+        active: bool_col(&row, "unit_active")?,
+    };
+    Ok(Some(TokenHolder {
+        user,
+        unit,
+        reference_generation: col(&row, "reference_generation")?,
+    }))
 }
