@@ -947,6 +947,17 @@ impl Store for BackendStore {
     }
 }
 
+/// The sign-in check: a token's user and unit and the reference generation, if the token
+/// (`$1`, its hash) has not expired at `$2` (milliseconds). SQLite's direct read
+/// (`sqlite/direct_read.rs`) runs the same statement.
+const TOKEN_HOLDER_SQL: &str = "SELECT users.*, units.code AS unit_code, units.name AS unit_name, \
+     units.kind AS unit_kind, units.parent_id AS unit_parent_id, units.path AS unit_path, \
+     units.is_dispatch_point AS unit_is_dispatch_point, units.active AS unit_active, \
+     (SELECT value FROM reference_generation WHERE id = 1) AS reference_generation \
+     FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
+     JOIN units ON units.id = users.unit_id \
+     WHERE api_tokens.token_hash = $1 AND api_tokens.expires_at > $2";
+
 /// The holder of a token, read through the read pool (on SQLite, when the direct read could
 /// not be made; see `read_token_holder`).
 async fn pooled_token_holder(
@@ -954,19 +965,11 @@ async fn pooled_token_holder(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<TokenHolder>> {
-    let row = sqlx::query(
-        "SELECT users.*, units.code AS unit_code, units.name AS unit_name, \
-         units.kind AS unit_kind, units.parent_id AS unit_parent_id, units.path AS unit_path, \
-         units.is_dispatch_point AS unit_is_dispatch_point, units.active AS unit_active, \
-         (SELECT value FROM reference_generation WHERE id = 1) AS reference_generation \
-         FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
-         JOIN units ON units.id = users.unit_id \
-         WHERE api_tokens.token_hash = $1 AND api_tokens.expires_at > $2",
-    )
-    .bind(token_hash)
-    .bind(ms(now))
-    .fetch_optional(&store.read)
-    .await?;
+    let row = sqlx::query(TOKEN_HOLDER_SQL)
+        .bind(token_hash)
+        .bind(ms(now))
+        .fetch_optional(&store.read)
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };

@@ -28,7 +28,9 @@ use std::time::Duration;
 use minhu_domain::{UnitInfo, UnitKind};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use super::{READ_MMAP_BYTES, StoreResult, TokenHolder, User, from_ms, parse_code};
+use super::{
+    READ_MMAP_BYTES, StoreResult, TOKEN_HOLDER_SQL, TokenHolder, User, from_ms, parse_code,
+};
 use crate::storage::parse_roles;
 
 /// How many idle connections are kept: one per HTTP worker is enough, a few more for the odd
@@ -37,16 +39,6 @@ const MAX_IDLE: usize = 8;
 
 /// How long a direct read waits for a lock before giving up and letting the read pool do it.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(50);
-
-/// The sign-in check's statement (the same as the read pool's in `shared/operations.rs`).
-const TOKEN_HOLDER_SQL: &str = "SELECT users.id, users.username, users.display_name, \
-     users.unit_id, users.roles, users.active, users.password_hash, users.created_at, \
-     units.code, units.name, units.kind, units.parent_id, units.path, \
-     units.is_dispatch_point, units.active, \
-     (SELECT value FROM reference_generation WHERE id = 1) \
-     FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
-     JOIN units ON units.id = users.unit_id \
-     WHERE api_tokens.token_hash = ?1 AND api_tokens.expires_at > ?2";
 
 /// How the sign-in checks were read: directly, or through the read pool because the direct
 /// read could not be made.
@@ -88,40 +80,28 @@ impl DirectReads {
         }
     }
 
-    /// The holder of the token whose hash is `token_hash`, if it has not expired at `now_ms`.
-    /// `Err` means the direct read could not be made (no file, a lock held too long, an open
-    /// that failed): the caller reads through the read pool instead.
+    /// The holder of the token whose hash is `token_hash`, if it has not expired at `now_ms`
+    /// ([`TOKEN_HOLDER_SQL`], the read pool's statement). `Err` means the direct read could not
+    /// be made (no file, a lock held too long, an open that failed): the caller reads through
+    /// the read pool instead.
     pub(super) fn token_holder(
         &self,
         token_hash: &str,
         now_ms: i64,
     ) -> Result<StoreResult<Option<TokenHolder>>, rusqlite::Error> {
-        self.with_connection(|connection| {
-            let mut statement = connection.prepare_cached(TOKEN_HOLDER_SQL)?;
-            statement
-                .query_row((token_hash, now_ms), |row| {
-                    Ok(TokenRow {
-                        user_id: row.get(0)?,
-                        username: row.get(1)?,
-                        display_name: row.get(2)?,
-                        unit_id: row.get(3)?,
-                        roles: row.get(4)?,
-                        active: row.get(5)?,
-                        password_hash: row.get(6)?,
-                        created_at: row.get(7)?,
-                        unit_code: row.get(8)?,
-                        unit_name: row.get(9)?,
-                        unit_kind: row.get(10)?,
-                        unit_parent_id: row.get(11)?,
-                        unit_path: row.get(12)?,
-                        unit_is_dispatch_point: row.get(13)?,
-                        unit_active: row.get(14)?,
-                        reference_generation: row.get(15)?,
-                    })
-                })
+        let read = self.with_connection(|connection| {
+            connection
+                .prepare_cached(TOKEN_HOLDER_SQL)?
+                .query_row((token_hash, now_ms), holder_from_row)
                 .optional()
-        })
-        .map(|row| row.map(TokenRow::into_holder).transpose())
+        });
+        let counter = if read.is_ok() {
+            &self.direct
+        } else {
+            &self.through_pool
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        read.map(Option::transpose)
     }
 
     /// Runs `read` on an idle connection (opening one if none is idle) and puts it back.
@@ -130,7 +110,6 @@ impl DirectReads {
         read: impl FnOnce(&Connection) -> rusqlite::Result<R>,
     ) -> rusqlite::Result<R> {
         let Some(path) = &self.path else {
-            self.through_pool.fetch_add(1, Ordering::Relaxed);
             return Err(rusqlite::Error::InvalidPath(PathBuf::from(":memory:")));
         };
         let taken = self
@@ -140,17 +119,9 @@ impl DirectReads {
             .pop();
         let connection = match taken {
             Some(connection) => connection,
-            None => open(path).inspect_err(|_| {
-                self.through_pool.fetch_add(1, Ordering::Relaxed);
-            })?,
+            None => open(path)?,
         };
         let result = read(&connection);
-        let counter = if result.is_ok() {
-            &self.direct
-        } else {
-            &self.through_pool
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE {
             idle.push(connection);
@@ -174,51 +145,41 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-/// The columns of [`TOKEN_HOLDER_SQL`], as SQLite keeps them.
-struct TokenRow {
-    user_id: i64,
-    username: String,
-    display_name: String,
-    unit_id: i64,
-    roles: String,
-    active: i64,
-    password_hash: String,
-    created_at: i64,
-    unit_code: String,
-    unit_name: String,
-    unit_kind: String,
-    unit_parent_id: Option<i64>,
-    unit_path: String,
-    unit_is_dispatch_point: i64,
-    unit_active: i64,
-    reference_generation: i64,
-}
-
-impl TokenRow {
-    fn into_holder(self) -> StoreResult<TokenHolder> {
-        let kind: UnitKind = parse_code(&self.unit_kind, "unit_kind")?;
-        Ok(TokenHolder {
-            user: User {
-                id: self.user_id,
-                username: self.username,
-                display_name: self.display_name,
-                unit_id: self.unit_id,
-                roles: parse_roles(&self.roles),
-                active: self.active != 0,
-                password_hash: self.password_hash,
-                created_at: from_ms(self.created_at, "created_at")?,
-            },
-            unit: UnitInfo {
-                id: self.unit_id,
-                code: self.unit_code,
-                name: self.unit_name,
-                kind,
-                parent_id: self.unit_parent_id,
-                path: self.unit_path,
-                is_dispatch_point: self.unit_is_dispatch_point != 0,
-                active: self.unit_active != 0,
-            },
-            reference_generation: self.reference_generation,
-        })
-    }
+/// A row of [`TOKEN_HOLDER_SQL`] as a token holder; the inner error is a value the store cannot
+/// have written (an unknown unit kind, an impossible timestamp), as the read pool reports it.
+fn holder_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<TokenHolder>> {
+    let kind: String = row.get("unit_kind")?;
+    let created_at: i64 = row.get("created_at")?;
+    let roles: String = row.get("roles")?;
+    let user = User {
+        id: row.get("id")?,
+        username: row.get("username")?,
+        display_name: row.get("display_name")?,
+        unit_id: row.get("unit_id")?,
+        roles: parse_roles(&roles),
+        active: row.get::<_, i64>("active")? != 0,
+        password_hash: row.get("password_hash")?,
+        created_at: match from_ms(created_at, "created_at") {
+            Ok(at) => at,
+            Err(err) => return Ok(Err(err)),
+        },
+    };
+    let unit = UnitInfo {
+        id: user.unit_id,
+        code: row.get("unit_code")?,
+        name: row.get("unit_name")?,
+        kind: match parse_code::<UnitKind>(&kind, "unit_kind") {
+            Ok(kind) => kind,
+            Err(err) => return Ok(Err(err)),
+        },
+        parent_id: row.get("unit_parent_id")?,
+        path: row.get("unit_path")?,
+        is_dispatch_point: row.get::<_, i64>("unit_is_dispatch_point")? != 0,
+        active: row.get::<_, i64>("unit_active")? != 0,
+    };
+    Ok(Ok(TokenHolder {
+        user,
+        unit,
+        reference_generation: row.get("reference_generation")?,
+    }))
 }
