@@ -244,6 +244,95 @@ async fn found_right_after_saving_and_after_a_reply() {
     }
 }
 
+/// Replies to older orders and registrations of new ones saved at the same time (on SQLite they
+/// share commits, their documents written together in one statement, in order of id): every
+/// document is found by its own words, and a replied order still by its title.
+#[tokio::test]
+async fn replies_and_registrations_saved_together_are_all_found() {
+    const EACH: usize = 24;
+    for db in db::all_backends().await {
+        let store: std::sync::Arc<dyn Store> = db.store.clone();
+        let backend = db.backend.name();
+        let org = std::sync::Arc::new(seed_org(store.as_ref()).await);
+        let mut dispatched = Vec::with_capacity(EACH);
+        for i in 0..EACH {
+            let d = draft(&org, &format!("旧单路灯 ol{i}d"), "路灯不亮。", 1);
+            let order = register(store.as_ref(), &d, &org, day("2026-11-28")).await;
+            dispatched.push(
+                store
+                    .save_transition(1, &dispatch_transition(&order, &org))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let mut tasks = Vec::with_capacity(2 * EACH);
+        for (i, aggregate) in dispatched.into_iter().enumerate() {
+            let (reply_store, reply_org) =
+                (std::sync::Arc::clone(&store), std::sync::Arc::clone(&org));
+            tasks.push(tokio::spawn(async move {
+                let (store, org) = (reply_store, reply_org);
+                let mut replied = aggregate.order.clone();
+                replied.updated_at = at("2026-11-29T02:00:00Z");
+                let mut lead = aggregate.assignments[0].clone();
+                lead.reply = Some(format!("已更换灯泡，回复 rp{i}y。"));
+                lead.replied_at = Some(replied.updated_at);
+                let mut reply_event = builders::event(
+                    "reply",
+                    replied.updated_at,
+                    Some(OrderState::Dispatched),
+                    OrderState::Dispatched,
+                    org.handler.id,
+                    org.street.id,
+                );
+                reply_event.unit_id = Some(org.street.id);
+                let transition = minhu_domain::Transition {
+                    order: replied,
+                    assignments: vec![lead],
+                    events: vec![reply_event],
+                };
+                store.save_transition(2, &transition).await.map(|_| ())
+            }));
+            let (new_store, new_org) = (std::sync::Arc::clone(&store), std::sync::Arc::clone(&org));
+            tasks.push(tokio::spawn(async move {
+                let (store, org) = (new_store, new_org);
+                let d = draft(&org, &format!("新单井盖 nw{i}x"), "井盖缺失。", 3);
+                store
+                    .create_order(&d, &[builders::register_event(&d, &org)], day("2026-11-29"))
+                    .await
+                    .map(|_| ())
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let all = Scope::All;
+        for i in 0..EACH {
+            assert_eq!(
+                found(store.as_ref(), &text(&format!("rp{i}y"), false), &all).await,
+                vec![format!("旧单路灯 ol{i}d")],
+                "{backend}: reply {i}"
+            );
+            assert_eq!(
+                found(store.as_ref(), &text(&format!("ol{i}d"), false), &all).await,
+                vec![format!("旧单路灯 ol{i}d")],
+                "{backend}: replied order {i} by its title"
+            );
+            assert_eq!(
+                found(store.as_ref(), &text(&format!("nw{i}x"), false), &all).await,
+                vec![format!("新单井盖 nw{i}x")],
+                "{backend}: registration {i}"
+            );
+        }
+        assert_eq!(
+            found(store.as_ref(), &text("灯泡", false), &all)
+                .await
+                .len(),
+            EACH,
+            "{backend}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_index_is_rebuilt_after_it_was_deleted() {
     for db in db::all_backends().await {

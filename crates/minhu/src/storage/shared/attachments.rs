@@ -163,6 +163,20 @@ async fn write_transition(
     tx: &mut Tx,
     write: &TransitionWrite,
 ) -> StoreResult<StoreResult<OrderAggregate>> {
+    let mut docs = SearchRows::default();
+    let written = write_transition_rows(tx, write, &mut docs).await?;
+    write_search_rows(tx, &docs).await?;
+    Ok(written)
+}
+
+/// [`write_transition`] without the search document, which goes to `docs` for the caller to
+/// write ([`write_search_rows`]) as the last statement of the transaction; a refused
+/// transition adds none.
+async fn write_transition_rows(
+    tx: &mut Tx,
+    write: &TransitionWrite,
+    docs: &mut SearchRows,
+) -> StoreResult<StoreResult<OrderAggregate>> {
     let transition = &write.transition;
     let order = &transition.order;
     let mut values = Values::new();
@@ -218,7 +232,7 @@ async fn write_transition(
     }
 
     if let Some(doc) = &write.doc {
-        write_order_search(tx, order.id, doc).await?;
+        docs.push(order.id, doc.clone());
     }
     let event_ids = insert_events(tx, order.id, &transition.events).await?;
     if !write.attachments.is_empty() {

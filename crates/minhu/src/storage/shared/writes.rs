@@ -204,6 +204,19 @@ struct NewOrder {
 /// (or savepoint) as the orders: if they fail and roll back, the counter rolls back with them
 /// and the next registration gets those numbers, so no gap opens.
 async fn insert_new_orders(tx: &mut Tx, news: &[&NewOrder]) -> StoreResult<Vec<Order>> {
+    let mut docs = SearchRows::default();
+    let orders = insert_new_order_rows(tx, news, &mut docs).await?;
+    write_search_rows(tx, &docs).await?;
+    Ok(orders)
+}
+
+/// [`insert_new_orders`] without the search documents, which go to `docs` for the caller to
+/// write ([`write_search_rows`]) as the last statement of the transaction.
+async fn insert_new_order_rows(
+    tx: &mut Tx,
+    news: &[&NewOrder],
+    docs: &mut SearchRows,
+) -> StoreResult<Vec<Order>> {
     if news.is_empty() {
         return Ok(Vec::new());
     }
@@ -274,20 +287,11 @@ async fn insert_new_orders(tx: &mut Tx, news: &[&NewOrder]) -> StoreResult<Vec<O
     }
     run_insert(tx, values, "order_history", lines).await?;
 
-    let mut values = Values::new();
     for (new, order) in news.iter().zip(&orders) {
-        let doc = &new.doc;
-        values
-            .put("order_id", order.id)
-            .put(
-                "title_terms",
-                format!("{} {}", order.number, doc.title_terms),
-            )
-            .put("body_terms", doc.body_terms.as_str())
-            .put("caller_terms", doc.caller_terms.as_str())
-            .put("similarity_words", doc.similarity_words.as_str());
+        let mut doc = new.doc.clone();
+        doc.title_terms = format!("{} {}", order.number, doc.title_terms);
+        docs.push(order.id, doc);
     }
-    run_insert(tx, values, "order_search", news.len()).await?;
     Ok(orders)
 }
 

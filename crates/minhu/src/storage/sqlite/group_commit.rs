@@ -50,8 +50,9 @@ use minhu_domain::{Order, OrderAggregate};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AssertSqlSafe, NewAuditEntry, NewOrder, Pool, StoreError, StoreResult, TransitionWrite, Tx,
-    audit_insert, begin_write, insert_new_orders, write_transition,
+    AssertSqlSafe, NewAuditEntry, NewOrder, Pool, SearchRows, StoreError, StoreResult,
+    TransitionWrite, Tx, audit_insert, begin_write, insert_new_order_rows, insert_new_orders,
+    write_search_rows, write_transition, write_transition_rows,
 };
 
 /// The most pieces of work one commit takes. 64 orders write about 1 MB of pages at most; the
@@ -298,7 +299,12 @@ async fn write_together(tx: &mut Tx, batch: &[Job]) -> StoreResult<Vec<StoreResu
             Work::Transition(_) => {}
         }
     }
-    let mut orders = insert_new_orders(tx, &news).await?.into_iter();
+    // The search documents of the whole batch go last, in one statement (see
+    // `write_search_rows`).
+    let mut docs = SearchRows::default();
+    let mut orders = insert_new_order_rows(tx, &news, &mut docs)
+        .await?
+        .into_iter();
     insert_audit_entries(tx, &entries).await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
@@ -310,11 +316,12 @@ async fn write_together(tx: &mut Tx, batch: &[Job]) -> StoreResult<Vec<StoreResu
                     StoreError::Database(anyhow::anyhow!("a registration was not returned"))
                 }),
             Work::Audit(_) => Ok(Done::Written),
-            Work::Transition(write) => write_transition(tx, write)
+            Work::Transition(write) => write_transition_rows(tx, write, &mut docs)
                 .await?
                 .map(|aggregate| Done::Transitioned(Box::new(aggregate))),
         });
     }
+    write_search_rows(tx, &docs).await?;
     Ok(results)
 }
 
