@@ -45,6 +45,7 @@ mod storage_org;
 mod storage_parity;
 mod storage_reads;
 mod storage_search;
+mod storage_transition_columns;
 mod web_admin;
 mod web_admin_catalogue;
 mod web_announcements;

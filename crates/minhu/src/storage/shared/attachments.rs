@@ -154,6 +154,20 @@ async fn prepare_transition_write(
     })
 }
 
+/// Why a transition of order `order_id` was refused before it wrote: `Conflict` if the order is
+/// there (at another version), else `NotFound`.
+async fn refusal(tx: &mut Tx, order_id: i64) -> StoreResult<StoreError> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(if exists.is_some() {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    })
+}
+
 /// Writes a transition inside `tx` (which the caller commits): the order if it is still at the
 /// expected version, its assignments, search document, history lines and files, and answers
 /// with the order as its update returned it (`RETURNING *`) and its assignments read back. The inner error is a refusal before anything was written (`Conflict`: the order
@@ -179,8 +193,20 @@ async fn write_transition_rows(
 ) -> StoreResult<StoreResult<OrderAggregate>> {
     let transition = &write.transition;
     let order = &transition.order;
-    let mut values = Values::new();
-    put_order_values(&mut values, order, lead_unit_of(&transition.assignments))?;
+    let lead_unit_id = lead_unit_of(&transition.assignments);
+    // On SQLite the update assigns only the indexed columns that change (see
+    // `unchanged_indexed_columns`); PostgreSQL compares the values itself (a HOT update).
+    let mut values = if BACKEND_NAME == "sqlite" {
+        match unchanged_indexed_columns(tx, order.id, write.expected_version, order, lead_unit_id)
+            .await?
+        {
+            Some(unchanged) => Values::without(unchanged),
+            None => return Ok(Err(refusal(tx, order.id).await?)),
+        }
+    } else {
+        Values::new()
+    };
+    put_order_values(&mut values, order, lead_unit_id)?;
     values.put("version", write.expected_version + 1);
     let set = values.names.len();
     values
@@ -192,15 +218,7 @@ async fn write_transition_rows(
         .await
         .map_err(|err| classify(err, "number", "category_id"))?;
     if updated.is_none() {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
-            .bind(order.id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        return Ok(Err(if exists.is_some() {
-            StoreError::Conflict
-        } else {
-            StoreError::NotFound
-        }));
+        return Ok(Err(refusal(tx, order.id).await?));
     }
 
     for assignment in &transition.assignments {
