@@ -391,3 +391,70 @@ fn reindex_rebuilds_the_search_index_of_the_demo_city() {
         "{out}"
     );
 }
+
+/// The orders of a generated database, in id order: number, state, title, creation time.
+fn generated_orders(dir: &Path) -> Vec<(String, String, String, i64)> {
+    let connection = rusqlite::Connection::open(dir.join("minhu.db")).unwrap();
+    let mut statement = connection
+        .prepare("SELECT number, state, title, created_at FROM orders ORDER BY id")
+        .unwrap();
+    statement
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn gen_with_a_fixed_now_gives_the_same_orders_on_every_run() {
+    let env = [("MINHU_DEMO_PASSWORD", "password")];
+    let args = [
+        "gen",
+        "--orders",
+        "400",
+        "--seed",
+        "5",
+        "--years",
+        "1",
+        "--now",
+        "2026-06-01T10:30:00+08:00",
+    ];
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for dir in [&first, &second] {
+        let output = minhu(&sqlite_url(dir.path()), &env, &args);
+        assert_ok(&output);
+        assert!(stdout(&output).contains("Generated"), "{}", stdout(&output));
+    }
+    // The demo city seeded first has orders of its own, registered at the clock's today; the
+    // generated history is every order up to the given moment.
+    let end = chrono::DateTime::parse_from_rfc3339("2026-06-01T10:30:00+08:00")
+        .unwrap()
+        .timestamp_millis();
+    let history = |dir: &Path| -> Vec<(String, String, String, i64)> {
+        generated_orders(dir)
+            .into_iter()
+            .filter(|order| order.3 <= end)
+            .collect()
+    };
+    let orders = history(first.path());
+    assert!(orders.len() >= 390, "{}", orders.len());
+    let again = history(second.path());
+    assert_eq!(orders.len(), again.len());
+    if let Some(i) = (0..orders.len()).find(|&i| orders[i] != again[i]) {
+        panic!("run 2 differs at {i}: {:?} vs {:?}", orders[i], again[i]);
+    }
+    // The history ends at the given moment, not at the clock's.
+    let latest = orders.iter().map(|o| o.3).max().unwrap();
+    assert!(latest > end - 86_400_000 * 7, "{latest} vs {end}");
+    assert!(orders.iter().any(|o| o.0.starts_with("20260601")));
+
+    let bad = minhu(
+        &sqlite_url(first.path()),
+        &env,
+        &["gen", "--orders", "1", "--now", "yesterday"],
+    );
+    assert_clear_failure(&bad, "RFC 3339");
+}

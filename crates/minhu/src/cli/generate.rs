@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
+
 use super::maintenance::seed_demo_city;
 use super::open;
 use crate::config::Config;
@@ -9,13 +11,14 @@ use crate::demo;
 use crate::generate::knowledge::generate_knowledge;
 use crate::generate::{GenOptions, generate};
 
-/// Seeds the demo city if the database is empty, then generates `orders` orders and `knowledge`
-/// knowledge entries.
+/// Seeds the demo city if the database is empty, then generates `orders` orders over `years`
+/// years ending at `now` (the clock's now if not given) and `knowledge` knowledge entries.
 pub(super) async fn run(
     config: Config,
     orders: u64,
     seed: u64,
     years: u32,
+    now: Option<DateTime<Utc>>,
     knowledge: u64,
 ) -> anyhow::Result<ExitCode> {
     let url = config.database_url.clone();
@@ -34,7 +37,7 @@ pub(super) async fn run(
         orders,
         seed,
         years,
-        now: app.now(),
+        now: now.unwrap_or_else(|| app.now()),
     };
     let report = generate(&app, &options, |n| bar.inc(n)).await?;
     bar.finish_and_clear();

@@ -69,6 +69,11 @@ pub enum Command {
         /// Years of history, ending now.
         #[arg(long, default_value_t = 3)]
         years: u32,
+        /// The end of the history instead of the clock's now (RFC 3339, e.g.
+        /// `2026-12-06T18:00:00+08:00`): the same seed, moment and database give the same
+        /// orders on every run.
+        #[arg(long, value_parser = parse_instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
         /// Knowledge entries to add besides the demo's (local, dated and question forms of its
         /// policies; most published, some in review or draft).
         #[arg(long, default_value_t = 0)]
@@ -142,6 +147,14 @@ pub enum CalendarCommand {
     },
 }
 
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .map_err(|err| {
+            format!("`{text}` is not an RFC 3339 instant (2026-12-06T18:00:00+08:00): {err}")
+        })
+}
+
 fn parse_role(code: &str) -> Result<Role, String> {
     code.trim().parse::<Role>().map_err(|_| {
         let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
@@ -179,8 +192,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             orders,
             seed,
             years,
+            now,
             knowledge,
-        } => generate::run(config, orders, seed, years, knowledge).await,
+        } => generate::run(config, orders, seed, years, now, knowledge).await,
         Command::User(command) => user::run(config, command).await,
         Command::Calendar(command) => calendar::run(config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
