@@ -45,22 +45,6 @@ fn multi_insert(values: Values, table: &str, rows: usize) -> StoreResult<(String
     Ok((sql, values.args))
 }
 
-/// Runs a multi-row `INSERT` of `rows` rows. A statement of several rows is not kept in the
-/// connection's statement cache: every batch size is a statement of its own, and a cache of a
-/// hundred prepared statements of thousands of parameters each held tens of megabytes of the
-/// server's memory after a few minutes of group commits.
-async fn run_insert(tx: &mut Tx, values: Values, table: &str, rows: usize) -> StoreResult<()> {
-    if rows == 0 {
-        return Ok(());
-    }
-    let (sql, args) = multi_insert(values, table, rows)?;
-    sqlx::query_with(AssertSqlSafe(sql), args)
-        .persistent(rows == 1)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// The tables a bulk load writes, in the order it writes them.
 #[derive(Debug, Clone, Copy)]
 enum BulkPart {

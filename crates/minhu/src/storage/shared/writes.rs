@@ -327,28 +327,34 @@ async fn insert_new_order_rows(
         }
     }
 
-    let mut values = Values::new();
-    for (new, number) in news.iter().zip(&numbers) {
-        let order = &new.order;
-        values
-            .put("number", number.as_str())
-            .put("version", order.version)
-            .put("created_at", ms(order.created_at))
-            .put("created_by", order.created_by);
-        put_order_values(&mut values, order, None)?;
-    }
-    let (mut sql, args) = multi_insert(values, "orders", news.len())?;
-    // RETURNING gives no promise about the order of its rows: they are matched by number.
-    sql.push_str(" RETURNING *");
-    let rows = sqlx::query_with(AssertSqlSafe(sql), args)
-        .persistent(news.len() == 1)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(|err| classify(err, "number", "category_id"))?;
-    let mut by_number = std::collections::HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let order = order_from_row(row)?;
-        by_number.insert(order.number.clone(), order);
+    let mut by_number = std::collections::HashMap::with_capacity(news.len());
+    for run in prepared_runs(news.len()) {
+        let mut values = Values::new();
+        for (new, number) in news
+            .get(run.clone())
+            .unwrap_or_default()
+            .iter()
+            .zip(&numbers[run.clone()])
+        {
+            let order = &new.order;
+            values
+                .put("number", number.as_str())
+                .put("version", order.version)
+                .put("created_at", ms(order.created_at))
+                .put("created_by", order.created_by);
+            put_order_values(&mut values, order, None)?;
+        }
+        let (mut sql, args) = multi_insert(values, "orders", run.len())?;
+        // RETURNING gives no promise about the order of its rows: they are matched by number.
+        sql.push_str(" RETURNING *");
+        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|err| classify(err, "number", "category_id"))?;
+        for row in &rows {
+            let order = order_from_row(row)?;
+            by_number.insert(order.number.clone(), order);
+        }
     }
     let orders = numbers
         .iter()
@@ -359,15 +365,21 @@ async fn insert_new_order_rows(
         })
         .collect::<StoreResult<Vec<Order>>>()?;
 
-    let mut values = Values::new();
-    let mut lines = 0;
-    for (new, order) in news.iter().zip(&orders) {
-        for event in &new.events {
-            put_history_values(&mut values, order.id, event)?;
-            lines += 1;
+    let events: Vec<(i64, &HistoryEvent)> = news
+        .iter()
+        .zip(&orders)
+        .flat_map(|(new, order)| new.events.iter().map(|event| (order.id, event)))
+        .collect();
+    for run in prepared_runs(events.len()) {
+        let mut values = Values::new();
+        for (order_id, event) in events.get(run.clone()).unwrap_or_default() {
+            put_history_values(&mut values, *order_id, event)?;
         }
+        let (sql, args) = multi_insert(values, "order_history", run.len())?;
+        sqlx::query_with(AssertSqlSafe(sql), args)
+            .execute(&mut **tx)
+            .await?;
     }
-    run_insert(tx, values, "order_history", lines).await?;
 
     for (new, order) in news.iter().zip(&orders) {
         let mut doc = new.doc.clone();
@@ -375,6 +387,34 @@ async fn insert_new_order_rows(
         docs.push(order.id, doc);
     }
     Ok(orders)
+}
+
+/// The statement sizes a batch's rows are written in, each statement kept prepared: a batch of
+/// `n` rows is one statement per set bit of `n` (45 = 32 + 8 + 4 + 1), runs of 64 beyond.
+/// Statements of exactly the batch's size were new to the connection's statement cache with
+/// nearly every batch, and parsing them was 11 % of the write connection's time under `create`
+/// (`sqlite3RunParser`); the seven sizes of each table stay in the cache instead. (Keeping every
+/// batch size instead held tens of megabytes of the server's memory after a few minutes: a
+/// hundred prepared statements of thousands of parameters each.)
+const PREPARED_RUN_ROWS: usize = 64;
+
+/// The runs of rows (ranges of `0..n`) a batch of `n` rows is written in, largest first.
+fn prepared_runs(n: usize) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while n - start >= PREPARED_RUN_ROWS {
+        runs.push(start..start + PREPARED_RUN_ROWS);
+        start += PREPARED_RUN_ROWS;
+    }
+    let mut size = PREPARED_RUN_ROWS / 2;
+    while size > 0 {
+        if (n - start) & size != 0 {
+            runs.push(start..start + size);
+            start += size;
+        }
+        size /= 2;
+    }
+    runs
 }
 
 /// One `INSERT` of audit lines and its arguments.
@@ -626,4 +666,38 @@ fn yellow_share_ppm(share: f64) -> i64 {
     #[allow(clippy::cast_possible_truncation)]
     let ppm = (share * 1_000_000.0).round() as i64;
     ppm
+}
+
+#[cfg(test)]
+mod prepared_run_tests {
+    use super::{PREPARED_RUN_ROWS, prepared_runs};
+
+    #[test]
+    fn runs_cover_the_rows_in_order_with_the_prepared_sizes() {
+        for n in 0..300 {
+            let runs = prepared_runs(n);
+            let mut next = 0;
+            for run in &runs {
+                assert_eq!(run.start, next, "{n}: {runs:?}");
+                assert!(run.len().is_power_of_two() && run.len() <= PREPARED_RUN_ROWS);
+                next = run.end;
+            }
+            assert_eq!(next, n, "{n}: {runs:?}");
+            // Largest first, and below 64 each size at most once.
+            assert!(runs.windows(2).all(|w| w[0].len() >= w[1].len()));
+            let small: Vec<usize> = runs
+                .iter()
+                .map(|r| r.len())
+                .filter(|len| *len < PREPARED_RUN_ROWS)
+                .collect();
+            assert_eq!(small.len(), (n % PREPARED_RUN_ROWS).count_ones() as usize);
+        }
+        assert_eq!(
+            prepared_runs(45)
+                .iter()
+                .map(|r| r.len())
+                .collect::<Vec<_>>(),
+            [32, 8, 4, 1]
+        );
+    }
 }
