@@ -43,6 +43,33 @@ fn draft(org: &Org, title: &str, content: &str, hour: u32) -> Order {
     order
 }
 
+/// The street's reply `text` to a dispatched order (its lead assignment), on 2026-11-29.
+fn reply_transition(
+    dispatched: &minhu_domain::OrderAggregate,
+    org: &Org,
+    text: &str,
+) -> minhu_domain::Transition {
+    let mut replied = dispatched.order.clone();
+    replied.updated_at = at("2026-11-29T02:00:00Z");
+    let mut lead = dispatched.assignments[0].clone();
+    lead.reply = Some(text.to_owned());
+    lead.replied_at = Some(replied.updated_at);
+    let mut reply_event = builders::event(
+        "reply",
+        replied.updated_at,
+        Some(OrderState::Dispatched),
+        OrderState::Dispatched,
+        org.handler.id,
+        org.street.id,
+    );
+    reply_event.unit_id = Some(org.street.id);
+    minhu_domain::Transition {
+        order: replied,
+        assignments: vec![lead],
+        events: vec![reply_event],
+    }
+}
+
 /// Registers the test's orders; returns them in order.
 async fn seed(store: &dyn Store, org: &Org) -> Vec<Order> {
     let texts = [
@@ -210,28 +237,10 @@ async fn found_right_after_saving_and_after_a_reply() {
             .save_transition(1, &dispatch_transition(&orders[0], &org))
             .await
             .unwrap();
-        let mut replied = dispatched.order.clone();
-        replied.updated_at = at("2026-11-29T02:00:00Z");
-        let mut lead = dispatched.assignments[0].clone();
-        lead.reply = Some("已更换灯泡和镇流器，路灯恢复照明。".to_owned());
-        lead.replied_at = Some(replied.updated_at);
-        let mut reply_event = builders::event(
-            "reply",
-            replied.updated_at,
-            Some(OrderState::Dispatched),
-            OrderState::Dispatched,
-            org.handler.id,
-            org.street.id,
-        );
-        reply_event.unit_id = Some(org.street.id);
         store
             .save_transition(
                 2,
-                &minhu_domain::Transition {
-                    order: replied,
-                    assignments: vec![lead],
-                    events: vec![reply_event],
-                },
+                &reply_transition(&dispatched, &org, "已更换灯泡和镇流器，路灯恢复照明。"),
             )
             .await
             .unwrap();
@@ -271,25 +280,8 @@ async fn replies_and_registrations_saved_together_are_all_found() {
                 (std::sync::Arc::clone(&store), std::sync::Arc::clone(&org));
             tasks.push(tokio::spawn(async move {
                 let (store, org) = (reply_store, reply_org);
-                let mut replied = aggregate.order.clone();
-                replied.updated_at = at("2026-11-29T02:00:00Z");
-                let mut lead = aggregate.assignments[0].clone();
-                lead.reply = Some(format!("已更换灯泡，回复 rp{i}y。"));
-                lead.replied_at = Some(replied.updated_at);
-                let mut reply_event = builders::event(
-                    "reply",
-                    replied.updated_at,
-                    Some(OrderState::Dispatched),
-                    OrderState::Dispatched,
-                    org.handler.id,
-                    org.street.id,
-                );
-                reply_event.unit_id = Some(org.street.id);
-                let transition = minhu_domain::Transition {
-                    order: replied,
-                    assignments: vec![lead],
-                    events: vec![reply_event],
-                };
+                let transition =
+                    reply_transition(&aggregate, &org, &format!("已更换灯泡，回复 rp{i}y。"));
                 store.save_transition(2, &transition).await.map(|_| ())
             }));
             let (new_store, new_org) = (std::sync::Arc::clone(&store), std::sync::Arc::clone(&org));

@@ -179,7 +179,7 @@ async fn write_transition(
 ) -> StoreResult<StoreResult<OrderAggregate>> {
     let mut docs = SearchRows::default();
     let written = write_transition_rows(tx, write, &mut docs).await?;
-    write_search_rows(tx, &docs).await?;
+    write_search_rows(tx, &docs.rows).await?;
     Ok(written)
 }
 

@@ -6,30 +6,6 @@
 
 use super::search::{OrderSearchDocument, ReindexProgress, order_document};
 
-/// Writes (or replaces) the search document of order `order_id`.
-async fn write_order_search(
-    tx: &mut Tx,
-    order_id: i64,
-    doc: &OrderSearchDocument,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO order_search \
-         (order_id, title_terms, body_terms, caller_terms, similarity_words) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (order_id) DO UPDATE SET title_terms = excluded.title_terms, \
-         body_terms = excluded.body_terms, caller_terms = excluded.caller_terms, \
-         similarity_words = excluded.similarity_words",
-    )
-    .bind(order_id)
-    .bind(doc.title_terms.as_str())
-    .bind(doc.body_terms.as_str())
-    .bind(doc.caller_terms.as_str())
-    .bind(doc.similarity_words.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// Search documents a write has yet to store, written together by [`write_search_rows`].
 #[derive(Debug, Default)]
 struct SearchRows {
@@ -44,7 +20,7 @@ impl SearchRows {
     }
 }
 
-/// Writes (or replaces) the documents of `docs` with one statement.
+/// Writes (or replaces) the documents `docs` (order id and document) with one statement.
 ///
 /// On SQLite this is the last statement of a write transaction that holds several orders'
 /// documents (a group commit): FTS5 writes the terms it holds in memory out as a new segment of
@@ -53,14 +29,14 @@ impl SearchRows {
 /// written among its own statements, a batch of lifecycle actions wrote one small segment per
 /// reply or review and merged them again: 24 % and 20 % of the write connection's samples
 /// (`fts5SavepointMethod`, `fts5IndexMerge`) under the `lifecycle` benchmark at 1M orders.
-async fn write_search_rows(tx: &mut Tx, docs: &SearchRows) -> StoreResult<()> {
-    if docs.rows.is_empty() {
+async fn write_search_rows(tx: &mut Tx, docs: &[(i64, OrderSearchDocument)]) -> StoreResult<()> {
+    if docs.is_empty() {
         return Ok(());
     }
     // In order of id: FTS5 gathers terms in memory only while the rows it is given ascend, and
     // writes them out as a segment when a row comes below the last (a registration's new order
     // before an older order's reply), which was as costly as the statement journals above.
-    let mut rows: Vec<&(i64, OrderSearchDocument)> = docs.rows.iter().collect();
+    let mut rows: Vec<&(i64, OrderSearchDocument)> = docs.iter().collect();
     rows.sort_unstable_by_key(|(order_id, _)| *order_id);
     let mut values = Values::new();
     for (order_id, doc) in rows {
@@ -71,14 +47,14 @@ async fn write_search_rows(tx: &mut Tx, docs: &SearchRows) -> StoreResult<()> {
             .put("caller_terms", doc.caller_terms.as_str())
             .put("similarity_words", doc.similarity_words.as_str());
     }
-    let (mut sql, args) = multi_insert(values, "order_search", docs.rows.len())?;
+    let (mut sql, args) = multi_insert(values, "order_search", docs.len())?;
     sql.push_str(
         " ON CONFLICT (order_id) DO UPDATE SET title_terms = excluded.title_terms, \
          body_terms = excluded.body_terms, caller_terms = excluded.caller_terms, \
          similarity_words = excluded.similarity_words",
     );
     sqlx::query_with(AssertSqlSafe(sql), args)
-        .persistent(docs.rows.len() == 1)
+        .persistent(docs.len() == 1)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -154,8 +130,8 @@ async fn reindex_orders_batch(
         })
         .collect();
     let mut tx = begin_write(write).await?;
-    for (id, doc) in &docs {
-        write_order_search(&mut tx, *id, doc).await?;
+    for chunk in docs.chunks(MAX_BINDS / 5) {
+        write_search_rows(&mut tx, chunk).await?;
     }
     tx.commit().await?;
     Ok(ReindexProgress {

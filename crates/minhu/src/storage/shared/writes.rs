@@ -154,6 +154,18 @@ const ORDER_INDEXED_COLUMNS: [&str; 8] = [
     "parent_order_id",
 ];
 
+/// Reads [`ORDER_INDEXED_COLUMNS`] of order `$1` at version `$2`, each as text under its name.
+static INDEXED_COLUMNS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let columns: Vec<String> = ORDER_INDEXED_COLUMNS
+        .iter()
+        .map(|name| format!("CAST({name} AS TEXT) AS {name}"))
+        .collect();
+    format!(
+        "SELECT {} FROM orders WHERE id = $1 AND version = $2",
+        columns.join(", ")
+    )
+});
+
 /// The values of [`ORDER_INDEXED_COLUMNS`] for `o`, as text the way SQLite's and PostgreSQL's
 /// `CAST(… AS TEXT)` gives them (decimal integers; `None` for NULL).
 fn order_indexed_values(o: &Order, lead_unit_id: Option<i64>) -> [Option<String>; 8] {
@@ -184,27 +196,21 @@ async fn unchanged_indexed_columns(
     o: &Order,
     lead_unit_id: Option<i64>,
 ) -> StoreResult<Option<Vec<&'static str>>> {
-    let row = sqlx::query(
-        "SELECT CAST(state AS TEXT) AS c0, CAST(citizen_phone AS TEXT) AS c1, \
-         CAST(category_id AS TEXT) AS c2, CAST(district_id AS TEXT) AS c3, \
-         CAST(street_id AS TEXT) AS c4, CAST(lead_unit_id AS TEXT) AS c5, \
-         CAST(deadline_at AS TEXT) AS c6, CAST(parent_order_id AS TEXT) AS c7 \
-         FROM orders WHERE id = $1 AND version = $2",
-    )
-    .bind(order_id)
-    .bind(version)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row = sqlx::query(AssertSqlSafe(INDEXED_COLUMNS_SQL.as_str()))
+        .bind(order_id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let new = order_indexed_values(o, lead_unit_id);
     let mut unchanged = Vec::new();
-    for (i, (name, value)) in ORDER_INDEXED_COLUMNS.iter().zip(new).enumerate() {
-        let stored: Option<String> =
-            col(&row, ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"][i])?;
-        if stored == value {
-            unchanged.push(*name);
+    for (name, value) in ORDER_INDEXED_COLUMNS
+        .into_iter()
+        .zip(order_indexed_values(o, lead_unit_id))
+    {
+        if col::<Option<String>>(&row, name)? == value {
+            unchanged.push(name);
         }
     }
     Ok(Some(unchanged))
@@ -288,7 +294,7 @@ struct NewOrder {
 async fn insert_new_orders(tx: &mut Tx, news: &[&NewOrder]) -> StoreResult<Vec<Order>> {
     let mut docs = SearchRows::default();
     let orders = insert_new_order_rows(tx, news, &mut docs).await?;
-    write_search_rows(tx, &docs).await?;
+    write_search_rows(tx, &docs.rows).await?;
     Ok(orders)
 }
 

@@ -321,7 +321,7 @@ async fn write_together(tx: &mut Tx, batch: &[Job]) -> StoreResult<Vec<StoreResu
                 .map(|aggregate| Done::Transitioned(Box::new(aggregate))),
         });
     }
-    write_search_rows(tx, &docs).await?;
+    write_search_rows(tx, &docs.rows).await?;
     Ok(results)
 }
 
