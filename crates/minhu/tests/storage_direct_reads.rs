@@ -1,16 +1,22 @@
-//! The sign-in check on SQLite is read in the calling task, on connections of its own
-//! (`storage/sqlite/direct_read.rs`), not through the read pool. These tests show that it is
-//! really read that way, that it gives what the read pool gives, and that a connection reused
-//! from an earlier read sees every write committed since (a sign-out, a deactivated account, a
-//! changed unit, new reference data), also with many requests at once.
+//! The sign-in check and the reads of one order on SQLite are made in the calling task, on
+//! connections of their own (`storage/sqlite/direct_read.rs`), not through the read pool. These
+//! tests show that they are really read that way, that they give what was written (every column
+//! of an order, its assignments, history lines and files, as the write connection's own
+//! mapping read them back), and that a connection reused from an earlier read sees every write
+//! committed since (a sign-out, a deactivated account, a changed unit, new reference data, an
+//! order's next step), also with many requests at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use minhu::storage::{NewToken, SqliteStore, Store, UnitPatch, UserPatch};
+use minhu::storage::{NewAttachment, NewToken, SqliteStore, Store, UnitPatch, UserPatch};
+use minhu_domain::{OrderState, Transition};
 
-use crate::support::builders::{at, category, seed_org};
+use crate::support::builders::{
+    at, category, day, dispatch_transition, event, lamp_order, register, seed_org, sign_transition,
+};
 use crate::support::db;
 
 /// Stores a token for `user_id`, valid from `now` for an hour.
@@ -163,4 +169,110 @@ async fn many_checks_at_once_each_get_their_own_holder() {
     let stats = store.direct_read_stats();
     assert_eq!(stats.direct, 200);
     assert_eq!(stats.through_pool, 0);
+}
+
+#[tokio::test]
+async fn an_order_and_what_belongs_to_it_are_read_directly_as_written() {
+    let (_dir, _url, store) = db::sqlite_store().await;
+    let org = seed_org(store.as_ref()).await;
+    let registered = register(store.as_ref(), &lamp_order(&org), &org, day("2026-11-28")).await;
+    let before = store.direct_read_stats();
+
+    // Each step's answer comes from the write connection (sqlx's mapping of the rows it
+    // wrote); the direct read of the order after it must give the same order and assignments.
+    let dispatched = store
+        .save_transition(1, &dispatch_transition(&registered, &org))
+        .await
+        .unwrap();
+    let read = store
+        .find_order_by_number(&registered.number)
+        .await
+        .unwrap()
+        .expect("the order is there");
+    assert_eq!(read, dispatched, "the dispatched order as written");
+    // The sign asks for an extension: every column of an assignment holds a value.
+    let signed = store
+        .save_transition(2, &sign_transition(&dispatched, &org))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find_order(registered.id).await.unwrap(),
+        Some(signed.clone()),
+        "the reused connection sees the next step"
+    );
+    assert!(signed.assignments[0].extension_request.is_some());
+
+    // A reply with a file: the reply goes into the search document (read back as the order's
+    // replies), the file is listed with its history line's action.
+    let mut replied = signed.order.clone();
+    replied.updated_at = at("2026-11-29T02:00:00Z");
+    replied.reply = Some("已更换灯泡，路灯恢复照明。".to_owned());
+    let mut lead = signed.assignments[0].clone();
+    lead.reply = Some("已更换灯泡，路灯恢复照明。".to_owned());
+    lead.replied_at = Some(replied.updated_at);
+    let mut reply_event = event(
+        "reply",
+        replied.updated_at,
+        Some(OrderState::InProgress),
+        OrderState::InProgress,
+        org.handler.id,
+        org.street.id,
+    );
+    reply_event.unit_id = Some(org.street.id);
+    let file = NewAttachment {
+        uploaded_by: org.handler.id,
+        unit_id: org.street.id,
+        file_name: "现场照片.png".to_owned(),
+        content_type: "image/png".to_owned(),
+        sha256: "0".repeat(64),
+        content: Bytes::from_static(b"\x89PNG\r\n\x1a\n"),
+        created_at: replied.updated_at,
+    };
+    let reply = Transition {
+        order: replied,
+        assignments: vec![lead],
+        events: vec![reply_event],
+    };
+    let answered = store
+        .save_transition_with_attachments(3, &reply, std::slice::from_ref(&file))
+        .await
+        .unwrap();
+    let read = store
+        .find_order_by_number(&registered.number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, answered);
+
+    let history = store.order_history(registered.id).await.unwrap();
+    let actions: Vec<&str> = history.iter().map(|h| h.event.action.as_str()).collect();
+    assert_eq!(actions, ["register", "dispatch", "sign", "reply"]);
+    assert_eq!(history[1].event.details["lead"], org.street.id);
+    assert_eq!(history[1].event.text.as_deref(), Some("请尽快处理"));
+    assert!(history.iter().all(|h| h.order_id == registered.id));
+    let files = store.order_attachments(registered.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].file_name, "现场照片.png");
+    assert_eq!(files[0].action, "reply");
+    assert_eq!(files[0].history_id, history[3].id);
+    assert_eq!(files[0].size, 8);
+    assert_eq!(files[0].created_at, at("2026-11-29T02:00:00Z"));
+    assert!(
+        store
+            .find_order_by_number("no-such-number")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.order_history(987_654).await.unwrap().is_empty());
+
+    // All direct: four reads of an order (one of a number that is none), two of a history, one
+    // file list, and the replies, which of the three steps only the reply (it changes the
+    // search document's text) reads before it writes.
+    let stats = store.direct_read_stats();
+    assert_eq!(
+        stats.through_pool, before.through_pool,
+        "none through the pool"
+    );
+    assert_eq!(stats.direct - before.direct, 4 + 2 + 1 + 1);
 }

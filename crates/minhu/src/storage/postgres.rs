@@ -9,6 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 type Db = sqlx::Postgres;
 type Pool = sqlx::Pool<Db>;
+/// A result row of this backend.
+type DbRow = sqlx::postgres::PgRow;
 /// What reads run on: the same pool as writes.
 type ReadPool = Pool;
 /// The store the shared code implements [`Store`] for.
@@ -16,6 +18,10 @@ type BackendStore = PgStore;
 
 /// What [`Store::backend`] answers.
 const BACKEND_NAME: &str = "postgres";
+
+/// A column type the shared row mapping reads (`ResultRow`): one sqlx decodes.
+trait ColumnValue: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> {}
+impl<T> ColumnValue for T where T: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> {}
 
 /// Starts a write transaction (READ COMMITTED; the statements lock the rows they change).
 async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
@@ -27,6 +33,7 @@ include!("shared/writes.rs");
 include!("shared/operations.rs");
 include!("shared/order_list.rs");
 include!("shared/attachments.rs");
+include!("shared/order_reads.rs");
 include!("shared/search.rs");
 include!("shared/knowledge.rs");
 include!("shared/generate.rs");
@@ -131,6 +138,30 @@ async fn read_token_holder(
     now: DateTime<Utc>,
 ) -> StoreResult<Option<TokenHolder>> {
     pooled_token_holder(store, token_hash, now).await
+}
+
+/// The order `key` names with its assignments ([`Store::find_order_by_number`],
+/// [`Store::find_order`]), from the pool.
+async fn read_order(
+    store: &BackendStore,
+    key: OrderKey<'_>,
+) -> StoreResult<Option<OrderAggregate>> {
+    pooled_order(store, key).await
+}
+
+/// An order's history ([`Store::order_history`]), from the pool.
+async fn read_history(store: &BackendStore, order_id: i64) -> StoreResult<Vec<HistoryEntry>> {
+    pooled_history(store, order_id).await
+}
+
+/// An order's files ([`Store::order_attachments`]), from the pool.
+async fn read_attachments(store: &BackendStore, order_id: i64) -> StoreResult<Vec<Attachment>> {
+    pooled_attachments(store, order_id).await
+}
+
+/// The replies of an order's units (for its search document), from the pool.
+async fn read_replies(store: &BackendStore, order_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    pooled_replies(store, order_id).await
 }
 
 /// Registers one order in a transaction of its own ([`Store::create_order`]): several app nodes

@@ -25,11 +25,21 @@ use read_pool::ReadPool;
 
 type Db = sqlx::Sqlite;
 type Pool = sqlx::Pool<Db>;
+/// A result row of this backend.
+type DbRow = sqlx::sqlite::SqliteRow;
 /// The store the shared code implements [`Store`] for.
 type BackendStore = SqliteStore;
 
 /// What [`Store::backend`] answers.
 const BACKEND_NAME: &str = "sqlite";
+
+/// A column type the shared row mapping reads (`ResultRow`): one both sqlx and rusqlite (the
+/// direct reads) decode.
+trait ColumnValue: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> + rusqlite::types::FromSql {}
+impl<T> ColumnValue for T where
+    T: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> + rusqlite::types::FromSql
+{
+}
 
 /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so a transaction
 /// that reads before it writes cannot fail half-way when another process writes.
@@ -42,6 +52,7 @@ include!("shared/writes.rs");
 include!("shared/operations.rs");
 include!("shared/order_list.rs");
 include!("shared/attachments.rs");
+include!("shared/order_reads.rs");
 include!("shared/search.rs");
 include!("shared/knowledge.rs");
 include!("shared/generate.rs");
@@ -197,20 +208,69 @@ impl SqliteStore {
     }
 }
 
-/// The holder of a token ([`Store::find_token_holder`]): read in the calling task (see
-/// `direct_read`), or through the read pool when that read cannot be made.
+/// The answer of a read made in the calling task (see `direct_read`), or, when SQLite could
+/// not make it there, of `pooled`: the same read through the read pool (a future, so it runs
+/// only then).
+async fn direct_or_pooled<T>(
+    direct: Result<StoreResult<T>, rusqlite::Error>,
+    pooled: impl Future<Output = StoreResult<T>>,
+) -> StoreResult<T> {
+    match direct {
+        Ok(answer) => answer,
+        Err(err) => {
+            tracing::debug!(%err, "direct read failed; reading through the pool");
+            pooled.await
+        }
+    }
+}
+
+/// The holder of a token ([`Store::find_token_holder`]), read in the calling task.
 async fn read_token_holder(
     store: &BackendStore,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<TokenHolder>> {
-    match store.direct.token_holder(token_hash, ms(now)) {
-        Ok(holder) => holder,
-        Err(err) => {
-            tracing::debug!(%err, "direct read of a token failed; reading through the pool");
-            pooled_token_holder(store, token_hash, now).await
-        }
-    }
+    direct_or_pooled(
+        store.direct.token_holder(token_hash, ms(now)),
+        pooled_token_holder(store, token_hash, now),
+    )
+    .await
+}
+
+/// The order `key` names with its assignments ([`Store::find_order_by_number`],
+/// [`Store::find_order`]), read in the calling task.
+async fn read_order(
+    store: &BackendStore,
+    key: OrderKey<'_>,
+) -> StoreResult<Option<OrderAggregate>> {
+    direct_or_pooled(store.direct.order(key), pooled_order(store, key)).await
+}
+
+/// An order's history ([`Store::order_history`]), read in the calling task.
+async fn read_history(store: &BackendStore, order_id: i64) -> StoreResult<Vec<HistoryEntry>> {
+    direct_or_pooled(
+        store.direct.history(order_id),
+        pooled_history(store, order_id),
+    )
+    .await
+}
+
+/// An order's files ([`Store::order_attachments`]), read in the calling task.
+async fn read_attachments(store: &BackendStore, order_id: i64) -> StoreResult<Vec<Attachment>> {
+    direct_or_pooled(
+        store.direct.attachments(order_id),
+        pooled_attachments(store, order_id),
+    )
+    .await
+}
+
+/// The replies of an order's units (for its search document), read in the calling task.
+async fn read_replies(store: &BackendStore, order_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    direct_or_pooled(
+        store.direct.replies(order_id),
+        pooled_replies(store, order_id),
+    )
+    .await
 }
 
 /// Registers one order through the group committer ([`Store::create_order`]): it shares its

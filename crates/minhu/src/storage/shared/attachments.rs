@@ -11,7 +11,7 @@ use super::{Attachment, AttachmentFile, NewAttachment};
 const ATTACHMENT_COLUMNS: &str = "a.id, a.order_id, a.history_id, h.action, a.uploaded_by, \
      a.unit_id, a.file_name, a.content_type, a.size_bytes, a.sha256, a.created_at";
 
-fn attachment_from_row(row: &DbRow) -> StoreResult<Attachment> {
+fn attachment_from_row(row: &impl ResultRow) -> StoreResult<Attachment> {
     Ok(Attachment {
         id: col(row, "id")?,
         order_id: col(row, "order_id")?,
@@ -61,20 +61,6 @@ async fn insert_attachments(
     Ok(())
 }
 
-/// The attachments of an order without their bytes, oldest first.
-async fn list_attachments(pool: &ReadPool, order_id: i64) -> StoreResult<Vec<Attachment>> {
-    let sql = format!(
-        "SELECT {ATTACHMENT_COLUMNS} FROM order_attachments a \
-         JOIN order_history h ON h.id = a.history_id \
-         WHERE a.order_id = $1 ORDER BY a.id"
-    );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(order_id)
-        .fetch_all(pool)
-        .await?;
-    rows.iter().map(attachment_from_row).collect()
-}
-
 /// Attachment `id` of order `order_id` with its bytes, if it is one of that order's.
 async fn find_attachment_file(
     pool: &ReadPool,
@@ -118,20 +104,14 @@ struct TransitionWrite {
 /// committed; if anything committed on this order since, the version check refuses the
 /// transition.
 async fn prepare_transition_write(
-    read: &ReadPool,
+    store: &BackendStore,
     expected_version: i64,
     transition: &Transition,
     attachments: &[NewAttachment],
 ) -> StoreResult<TransitionWrite> {
     let order = &transition.order;
     let doc = if transition_touches_text(transition) {
-        let mut replies: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, reply FROM assignments WHERE order_id = $1 AND reply IS NOT NULL \
-             ORDER BY id",
-        )
-        .bind(order.id)
-        .fetch_all(read)
-        .await?;
+        let mut replies = read_replies(store, order.id).await?;
         for changed in &transition.assignments {
             replies.retain(|(id, _)| *id != changed.id || changed.id == 0);
             if let Some(reply) = &changed.reply {

@@ -591,27 +591,15 @@ impl Store for BackendStore {
     }
 
     async fn find_order_by_number(&self, number: &str) -> StoreResult<Option<OrderAggregate>> {
-        let row = sqlx::query("SELECT * FROM orders WHERE number = $1")
-            .bind(number)
-            .fetch_optional(&self.read)
-            .await?;
-        load_aggregate_in(&self.read, row).await
+        read_order(self, OrderKey::Number(number)).await
     }
 
     async fn find_order(&self, id: i64) -> StoreResult<Option<OrderAggregate>> {
-        let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        load_aggregate_in(&self.read, row).await
+        read_order(self, OrderKey::Id(id)).await
     }
 
     async fn order_history(&self, order_id: i64) -> StoreResult<Vec<HistoryEntry>> {
-        let rows = sqlx::query("SELECT * FROM order_history WHERE order_id = $1 ORDER BY id")
-            .bind(order_id)
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(history_from_row).collect()
+        read_history(self, order_id).await
     }
 
     async fn unit_assignments(
@@ -744,12 +732,12 @@ impl Store for BackendStore {
         attachments: &[NewAttachment],
     ) -> StoreResult<OrderAggregate> {
         let write =
-            prepare_transition_write(&self.read, expected_version, transition, attachments).await?;
+            prepare_transition_write(self, expected_version, transition, attachments).await?;
         commit_transition(self, write).await
     }
 
     async fn order_attachments(&self, order_id: i64) -> StoreResult<Vec<Attachment>> {
-        list_attachments(&self.read, order_id).await
+        read_attachments(self, order_id).await
     }
 
     async fn attachment_file(&self, order_id: i64, id: i64) -> StoreResult<Option<AttachmentFile>> {
@@ -970,23 +958,25 @@ async fn pooled_token_holder(
         .bind(ms(now))
         .fetch_optional(&store.read)
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let user = user_from_row(&row)?;
+    row.as_ref().map(token_holder_from_row).transpose()
+}
+
+/// A row of [`TOKEN_HOLDER_SQL`] as the token's holder.
+fn token_holder_from_row(row: &impl ResultRow) -> StoreResult<TokenHolder> {
+    let user = user_from_row(row)?;
     let unit = UnitInfo {
         id: user.unit_id,
-        code: col(&row, "unit_code")?,
-        name: col(&row, "unit_name")?,
-        kind: code_col(&row, "unit_kind")?,
-        parent_id: col(&row, "unit_parent_id")?,
-        path: col(&row, "unit_path")?,
-        is_dispatch_point: bool_col(&row, "unit_is_dispatch_point")?,
-        active: bool_col(&row, "unit_active")?,
+        code: col(row, "unit_code")?,
+        name: col(row, "unit_name")?,
+        kind: code_col(row, "unit_kind")?,
+        parent_id: col(row, "unit_parent_id")?,
+        path: col(row, "unit_path")?,
+        is_dispatch_point: bool_col(row, "unit_is_dispatch_point")?,
+        active: bool_col(row, "unit_active")?,
     };
-    Ok(Some(TokenHolder {
+    Ok(TokenHolder {
         user,
         unit,
-        reference_generation: col(&row, "reference_generation")?,
-    }))
+        reference_generation: col(row, "reference_generation")?,
+    })
 }

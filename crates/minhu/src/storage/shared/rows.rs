@@ -5,13 +5,19 @@
 //
 //     type Db = sqlx::Sqlite;            // or sqlx::Postgres
 //     type Pool = sqlx::Pool<Db>;
+//     type DbRow = sqlx::sqlite::SqliteRow;  // or sqlx::postgres::PgRow: a result row, named
+//                                          // (not `<Db as Database>::Row`) so that `ResultRow`
+//                                          // can be implemented for it beside other row types
 //     async fn begin_write(pool: &Pool) -> sqlx::Result<Tx>;
 //     pub struct SqliteStore { write: Pool, read: Pool }    // or PgStore
 //     type BackendStore = SqliteStore;                      // or PgStore
 //     const BACKEND_NAME: &str;
+//     trait ColumnValue;     // the column types its rows decode (see `ResultRow`)
 //     async fn run_migrations(pool: &Pool) -> StoreResult<()>;
 //     async fn backup_database(store: &BackendStore, path: &str) -> StoreResult<()>;
 //     async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order>;
+//     async fn read_order(store: &BackendStore, key: OrderKey<'_>) -> …;  // and read_history,
+//                                          // read_attachments, read_replies (order_reads.rs)
 //
 // (`commit_new_order` is where registrations differ: SQLite gathers concurrent ones into one
 // commit, see `sqlite/group_commit.rs`; PostgreSQL commits each in its own transaction.)
@@ -49,8 +55,6 @@ use super::{
 
 /// A transaction on this backend.
 type Tx = sqlx::Transaction<'static, Db>;
-/// A result row of this backend.
-type DbRow = <Db as sqlx::Database>::Row;
 /// Bind arguments of this backend.
 type DbArgs = <Db as sqlx::Database>::Arguments;
 
@@ -191,36 +195,47 @@ fn invalid_reference(field: &str) -> StoreError {
 // Reading rows
 // ---------------------------------------------------------------------------------------------
 
-fn col<'r, T>(row: &'r DbRow, name: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
-{
-    row.try_get::<T, _>(name)
-        .map_err(|err| StoreError::Database(anyhow!("reading column `{name}`: {err}")))
+/// A result row as a driver read it: sqlx's row on either backend, and on SQLite also a row of a
+/// direct read (rusqlite, `sqlite/direct_read.rs`), so that one mapping of an order, an
+/// assignment, a history line or an attachment serves both ways of reading it.
+trait ResultRow {
+    /// The value of column `name` (each backend's `ColumnValue` says which types it decodes).
+    fn value<T: ColumnValue>(&self, name: &str) -> StoreResult<T>;
 }
 
-fn ts_col(row: &DbRow, name: &str) -> StoreResult<DateTime<Utc>> {
+impl ResultRow for DbRow {
+    fn value<T: ColumnValue>(&self, name: &str) -> StoreResult<T> {
+        self.try_get::<T, _>(name)
+            .map_err(|err| StoreError::Database(anyhow!("reading column `{name}`: {err}")))
+    }
+}
+
+fn col<T: ColumnValue>(row: &impl ResultRow, name: &str) -> StoreResult<T> {
+    row.value(name)
+}
+
+fn ts_col(row: &impl ResultRow, name: &str) -> StoreResult<DateTime<Utc>> {
     from_ms(col::<i64>(row, name)?, name)
 }
 
-fn ts_opt_col(row: &DbRow, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+fn ts_opt_col(row: &impl ResultRow, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
     col::<Option<i64>>(row, name)?
         .map(|v| from_ms(v, name))
         .transpose()
 }
 
-fn bool_col(row: &DbRow, name: &str) -> StoreResult<bool> {
+fn bool_col(row: &impl ResultRow, name: &str) -> StoreResult<bool> {
     Ok(col::<i32>(row, name)? != 0)
 }
 
-fn code_col<T>(row: &DbRow, name: &str) -> StoreResult<T>
+fn code_col<T>(row: &impl ResultRow, name: &str) -> StoreResult<T>
 where
     T: std::str::FromStr<Err = UnknownCode>,
 {
     parse_code(&col::<String>(row, name)?, name)
 }
 
-fn code_opt_col<T>(row: &DbRow, name: &str) -> StoreResult<Option<T>>
+fn code_opt_col<T>(row: &impl ResultRow, name: &str) -> StoreResult<Option<T>>
 where
     T: std::str::FromStr<Err = UnknownCode>,
 {
@@ -242,7 +257,7 @@ fn unit_from_row(row: &DbRow) -> StoreResult<UnitInfo> {
     })
 }
 
-fn user_from_row(row: &DbRow) -> StoreResult<User> {
+fn user_from_row(row: &impl ResultRow) -> StoreResult<User> {
     Ok(User {
         id: col(row, "id")?,
         username: col(row, "username")?,
@@ -327,7 +342,7 @@ fn announcement_from_row(row: &DbRow) -> StoreResult<Announcement> {
     })
 }
 
-fn order_from_row(row: &DbRow) -> StoreResult<Order> {
+fn order_from_row(row: &impl ResultRow) -> StoreResult<Order> {
     let active_deadline = match (
         ts_opt_col(row, "deadline_start_at")?,
         ts_opt_col(row, "deadline_at")?,
@@ -398,7 +413,7 @@ fn order_from_row(row: &DbRow) -> StoreResult<Order> {
     })
 }
 
-fn assignment_from_row(row: &DbRow) -> StoreResult<Assignment> {
+fn assignment_from_row(row: &impl ResultRow) -> StoreResult<Assignment> {
     let extension_request = match col::<Option<i32>>(row, "ext_days")? {
         Some(days) => Some(ExtensionRequest {
             days: to_u32(days, "ext_days")?,
@@ -463,7 +478,7 @@ where
 }
 
 /// The JSON `details` column of a history line (empty text is `null`).
-fn details_col(row: &DbRow) -> StoreResult<serde_json::Value> {
+fn details_col(row: &impl ResultRow) -> StoreResult<serde_json::Value> {
     let text: String = col(row, "details")?;
     if text.is_empty() {
         return Ok(serde_json::Value::Null);
@@ -472,7 +487,7 @@ fn details_col(row: &DbRow) -> StoreResult<serde_json::Value> {
         .map_err(|err| StoreError::Database(anyhow!("column `details` holds invalid JSON: {err}")))
 }
 
-fn history_from_row(row: &DbRow) -> StoreResult<HistoryEntry> {
+fn history_from_row(row: &impl ResultRow) -> StoreResult<HistoryEntry> {
     let details = details_col(row)?;
     Ok(HistoryEntry {
         id: col(row, "id")?,

@@ -480,7 +480,7 @@ where
         return Ok(None);
     };
     let order = order_from_row(&row)?;
-    let rows = sqlx::query("SELECT * FROM assignments WHERE order_id = $1 ORDER BY id")
+    let rows = sqlx::query(ORDER_ASSIGNMENTS_SQL)
         .bind(order.id)
         .fetch_all(executor)
         .await?;

@@ -9,29 +9,40 @@
 //! samples, and waking them 3 % more on the HTTP workers (docs/BENCHMARKS.md, fourth round).
 //!
 //! Here the statement runs on the HTTP worker itself. That blocks the worker for as long as the
-//! read takes, which is why only reads of a few small, hot rows come this way (the token table,
-//! the user, the unit: pages the page cache and the mapped file keep); anything that may scan
-//! stays on the read pool. A connection is taken from a short list of idle ones (a new one is
+//! read takes, which is why only reads of a few rows found by key come this way: the token's
+//! holder, and the reads every lifecycle action and detail view makes of one order (the order
+//! with its assignments, its history, its files, its units' replies; `shared/order_reads.rs`),
+//! each an index lookup of a handful of rows. Under `minhu bench lifecycle` those were five
+//! round trips to the read threads per action, the four threads 24 % of the server's samples.
+//! Anything that may scan (lists, counts, searches) stays on the read pool. A connection is taken from a short list of idle ones (a new one is
 //! opened when none is idle) and put back after the read; each keeps its prepared statements.
 //!
 //! In WAL mode a reader does not wait for the writer, and the database file and the log are
 //! read as the pooled readers read them: the answer is what a pooled read would have given at
 //! the same moment. A reader can still meet `SQLITE_BUSY` for a moment (while another
 //! connection recovers the log's index after a crash); the busy timeout is short, and any
-//! error sends the caller back to the read pool ([`DirectReads::token_holder`] says which).
+//! error of SQLite's sends the caller back to the read pool ([`DirectReads::read`] says which).
+//!
+//! The rows are mapped by the same functions as the pool's (`order_from_row` and the others
+//! take any `ResultRow`): [`DirectRow`] gives them a rusqlite row's columns by name.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use minhu_domain::{UnitInfo, UnitKind};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use anyhow::anyhow;
+use minhu_domain::OrderAggregate;
+use rusqlite::{Connection, OpenFlags, Statement};
 
 use super::{
-    READ_MMAP_BYTES, StoreResult, TOKEN_HOLDER_SQL, TokenHolder, User, from_ms, parse_code,
+    ColumnValue, HistoryEntry, ORDER_ASSIGNMENTS_SQL, ORDER_ATTACHMENTS_SQL, ORDER_HISTORY_SQL,
+    ORDER_REPLIES_SQL, OrderKey, READ_MMAP_BYTES, ResultRow, StoreError, StoreResult,
+    TOKEN_HOLDER_SQL, TokenHolder, assignment_from_row, attachment_from_row, history_from_row,
+    order_from_row, token_holder_from_row,
 };
-use crate::storage::parse_roles;
+use crate::storage::Attachment;
 
 /// How many idle connections are kept: one per HTTP worker is enough, a few more for the odd
 /// read from a blocking thread.
@@ -40,14 +51,36 @@ const MAX_IDLE: usize = 8;
 /// How long a direct read waits for a lock before giving up and letting the read pool do it.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(50);
 
-/// How the sign-in checks were read: directly, or through the read pool because the direct
-/// read could not be made.
+/// How the direct reads went: made in the calling task, or sent to the read pool because the
+/// direct read could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DirectReadStats {
     /// Reads made in the calling task.
     pub direct: u64,
     /// Reads that went to the read pool instead.
     pub through_pool: u64,
+}
+
+/// Why a direct read gave no rows to answer with.
+enum Failure {
+    /// SQLite could not make the read (no file, a lock held too long, an open that failed):
+    /// the caller reads through the pool instead.
+    Sqlite(rusqlite::Error),
+    /// What was read is not what the store writes (an unknown code, an impossible timestamp):
+    /// the answer, as the pool's read would give it.
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(err: rusqlite::Error) -> Self {
+        Self::Sqlite(err)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
 }
 
 /// Read-only connections to one database file, for reads in the calling task.
@@ -81,36 +114,115 @@ impl DirectReads {
     }
 
     /// The holder of the token whose hash is `token_hash`, if it has not expired at `now_ms`
-    /// ([`TOKEN_HOLDER_SQL`], the read pool's statement). `Err` means the direct read could not
-    /// be made (no file, a lock held too long, an open that failed): the caller reads through
-    /// the read pool instead.
+    /// ([`TOKEN_HOLDER_SQL`], the read pool's statement).
     pub(super) fn token_holder(
         &self,
         token_hash: &str,
         now_ms: i64,
     ) -> Result<StoreResult<Option<TokenHolder>>, rusqlite::Error> {
-        let read = self.with_connection(|connection| {
-            connection
-                .prepare_cached(TOKEN_HOLDER_SQL)?
-                .query_row((token_hash, now_ms), holder_from_row)
-                .optional()
-        });
-        let counter = if read.is_ok() {
-            &self.direct
-        } else {
+        self.read(|connection| {
+            let mut statement = connection.prepare_cached(TOKEN_HOLDER_SQL)?;
+            let columns = ColumnIndex::of(&statement);
+            let mut rows = statement.query((token_hash, now_ms))?;
+            match rows.next()? {
+                Some(row) => Ok(Some(token_holder_from_row(&DirectRow::new(row, &columns))?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The order `key` names with its assignments, read in one read transaction (so the
+    /// assignments are those of the order as read).
+    pub(super) fn order(
+        &self,
+        key: OrderKey<'_>,
+    ) -> Result<StoreResult<Option<OrderAggregate>>, rusqlite::Error> {
+        self.read(|connection| {
+            let read = connection.unchecked_transaction()?;
+            let order = {
+                let mut statement = read.prepare_cached(key.sql())?;
+                let columns = ColumnIndex::of(&statement);
+                let mut rows = match key {
+                    OrderKey::Number(number) => statement.query([number])?,
+                    OrderKey::Id(id) => statement.query([id])?,
+                };
+                match rows.next()? {
+                    Some(row) => order_from_row(&DirectRow::new(row, &columns))?,
+                    None => return Ok(None),
+                }
+            };
+            let assignments = all_rows(&read, ORDER_ASSIGNMENTS_SQL, order.id, |row| {
+                assignment_from_row(row)
+            })?;
+            read.commit()?;
+            Ok(Some(OrderAggregate { order, assignments }))
+        })
+    }
+
+    /// An order's history, oldest first.
+    pub(super) fn history(
+        &self,
+        order_id: i64,
+    ) -> Result<StoreResult<Vec<HistoryEntry>>, rusqlite::Error> {
+        self.read(|connection| {
+            all_rows(connection, ORDER_HISTORY_SQL, order_id, |row| {
+                history_from_row(row)
+            })
+        })
+    }
+
+    /// An order's files without their bytes, oldest first.
+    pub(super) fn attachments(
+        &self,
+        order_id: i64,
+    ) -> Result<StoreResult<Vec<Attachment>>, rusqlite::Error> {
+        self.read(|connection| {
+            all_rows(connection, &ORDER_ATTACHMENTS_SQL, order_id, |row| {
+                attachment_from_row(row)
+            })
+        })
+    }
+
+    /// The replies of an order's units, by assignment, oldest first.
+    pub(super) fn replies(
+        &self,
+        order_id: i64,
+    ) -> Result<StoreResult<Vec<(i64, String)>>, rusqlite::Error> {
+        self.read(|connection| {
+            all_rows(connection, ORDER_REPLIES_SQL, order_id, |row| {
+                Ok((row.value("id")?, row.value("reply")?))
+            })
+        })
+    }
+
+    /// Runs `read` on an idle connection (opening one if none is idle), puts the connection
+    /// back and counts the read. `Err` means SQLite could not make it and the caller should
+    /// read through the pool; `Ok(Err)` is the store's answer (rows it cannot map).
+    fn read<R>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<R, Failure>,
+    ) -> Result<StoreResult<R>, rusqlite::Error> {
+        let result = self.with_connection(read);
+        let counter = if matches!(result, Err(Failure::Sqlite(_))) {
             &self.through_pool
+        } else {
+            &self.direct
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        read.map(Option::transpose)
+        match result {
+            Ok(value) => Ok(Ok(value)),
+            Err(Failure::Store(err)) => Ok(Err(err)),
+            Err(Failure::Sqlite(err)) => Err(err),
+        }
     }
 
     /// Runs `read` on an idle connection (opening one if none is idle) and puts it back.
     fn with_connection<R>(
         &self,
-        read: impl FnOnce(&Connection) -> rusqlite::Result<R>,
-    ) -> rusqlite::Result<R> {
+        read: impl FnOnce(&Connection) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
         let Some(path) = &self.path else {
-            return Err(rusqlite::Error::InvalidPath(PathBuf::from(":memory:")));
+            return Err(rusqlite::Error::InvalidPath(PathBuf::from(":memory:")).into());
         };
         let taken = self
             .idle
@@ -122,11 +234,74 @@ impl DirectReads {
             None => open(path)?,
         };
         let result = read(&connection);
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < MAX_IDLE {
-            idle.push(connection);
+        // A connection left inside a transaction (a read that failed half-way) is not reused.
+        if connection.is_autocommit() {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MAX_IDLE {
+                idle.push(connection);
+            }
         }
         result
+    }
+}
+
+/// Every row `sql` gives for the id `id` (its one parameter), each mapped by `map`.
+fn all_rows<T>(
+    connection: &Connection,
+    sql: &str,
+    id: i64,
+    map: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
+) -> Result<Vec<T>, Failure> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let columns = ColumnIndex::of(&statement);
+    let mut rows = statement.query([id])?;
+    let mut mapped = Vec::new();
+    while let Some(row) = rows.next()? {
+        mapped.push(map(&DirectRow::new(row, &columns))?);
+    }
+    Ok(mapped)
+}
+
+/// A statement's result columns by name. rusqlite finds a column by name by comparing it with
+/// each column's name in turn, asking SQLite for each; an order has 52 columns, all read by
+/// name.
+struct ColumnIndex(HashMap<String, usize>);
+
+impl ColumnIndex {
+    fn of(statement: &Statement<'_>) -> Self {
+        Self(
+            statement
+                .column_names()
+                .into_iter()
+                .enumerate()
+                .map(|(index, name)| (name.to_owned(), index))
+                .collect(),
+        )
+    }
+}
+
+/// A row of a direct read, for the shared row mapping ([`ResultRow`]).
+struct DirectRow<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    columns: &'a ColumnIndex,
+}
+
+impl<'a, 'r> DirectRow<'a, 'r> {
+    fn new(row: &'a rusqlite::Row<'r>, columns: &'a ColumnIndex) -> Self {
+        Self { row, columns }
+    }
+}
+
+impl ResultRow for DirectRow<'_, '_> {
+    fn value<T: ColumnValue>(&self, name: &str) -> StoreResult<T> {
+        let index = self
+            .columns
+            .0
+            .get(name)
+            .ok_or_else(|| StoreError::Database(anyhow!("no column `{name}` in the row")))?;
+        self.row
+            .get(*index)
+            .map_err(|err| StoreError::Database(anyhow!("reading column `{name}`: {err}")))
     }
 }
 
@@ -143,43 +318,4 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
         i64::try_from(READ_MMAP_BYTES).unwrap_or(i64::MAX),
     )?;
     Ok(connection)
-}
-
-/// A row of [`TOKEN_HOLDER_SQL`] as a token holder; the inner error is a value the store cannot
-/// have written (an unknown unit kind, an impossible timestamp), as the read pool reports it.
-fn holder_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<TokenHolder>> {
-    let kind: String = row.get("unit_kind")?;
-    let created_at: i64 = row.get("created_at")?;
-    let roles: String = row.get("roles")?;
-    let user = User {
-        id: row.get("id")?,
-        username: row.get("username")?,
-        display_name: row.get("display_name")?,
-        unit_id: row.get("unit_id")?,
-        roles: parse_roles(&roles),
-        active: row.get::<_, i64>("active")? != 0,
-        password_hash: row.get("password_hash")?,
-        created_at: match from_ms(created_at, "created_at") {
-            Ok(at) => at,
-            Err(err) => return Ok(Err(err)),
-        },
-    };
-    let unit = UnitInfo {
-        id: user.unit_id,
-        code: row.get("unit_code")?,
-        name: row.get("unit_name")?,
-        kind: match parse_code::<UnitKind>(&kind, "unit_kind") {
-            Ok(kind) => kind,
-            Err(err) => return Ok(Err(err)),
-        },
-        parent_id: row.get("unit_parent_id")?,
-        path: row.get("unit_path")?,
-        is_dispatch_point: row.get::<_, i64>("unit_is_dispatch_point")? != 0,
-        active: row.get::<_, i64>("unit_active")? != 0,
-    };
-    Ok(Ok(TokenHolder {
-        user,
-        unit,
-        reference_generation: row.get("reference_generation")?,
-    }))
 }
