@@ -12,10 +12,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use minhu::storage::{NewAttachment, NewToken, SqliteStore, Store, UnitPatch, UserPatch};
-use minhu_domain::{OrderState, Transition};
 
 use crate::support::builders::{
-    at, category, day, dispatch_transition, event, lamp_order, register, seed_org, sign_transition,
+    at, category, day, dispatch_transition, lamp_order, register, reply_transition, seed_org,
+    sign_transition,
 };
 use crate::support::db;
 
@@ -204,21 +204,7 @@ async fn an_order_and_what_belongs_to_it_are_read_directly_as_written() {
 
     // A reply with a file: the reply goes into the search document (read back as the order's
     // replies), the file is listed with its history line's action.
-    let mut replied = signed.order.clone();
-    replied.updated_at = at("2026-11-29T02:00:00Z");
-    replied.reply = Some("已更换灯泡，路灯恢复照明。".to_owned());
-    let mut lead = signed.assignments[0].clone();
-    lead.reply = Some("已更换灯泡，路灯恢复照明。".to_owned());
-    lead.replied_at = Some(replied.updated_at);
-    let mut reply_event = event(
-        "reply",
-        replied.updated_at,
-        Some(OrderState::InProgress),
-        OrderState::InProgress,
-        org.handler.id,
-        org.street.id,
-    );
-    reply_event.unit_id = Some(org.street.id);
+    let reply = reply_transition(&signed, &org, "已更换灯泡，路灯恢复照明。");
     let file = NewAttachment {
         uploaded_by: org.handler.id,
         unit_id: org.street.id,
@@ -226,23 +212,19 @@ async fn an_order_and_what_belongs_to_it_are_read_directly_as_written() {
         content_type: "image/png".to_owned(),
         sha256: "0".repeat(64),
         content: Bytes::from_static(b"\x89PNG\r\n\x1a\n"),
-        created_at: replied.updated_at,
-    };
-    let reply = Transition {
-        order: replied,
-        assignments: vec![lead],
-        events: vec![reply_event],
+        created_at: reply.order.updated_at,
     };
     let answered = store
         .save_transition_with_attachments(3, &reply, std::slice::from_ref(&file))
         .await
         .unwrap();
-    let read = store
-        .find_order_by_number(&registered.number)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(read, answered);
+    assert_eq!(
+        store
+            .find_order_by_number(&registered.number)
+            .await
+            .unwrap(),
+        Some(answered)
+    );
 
     let history = store.order_history(registered.id).await.unwrap();
     let actions: Vec<&str> = history.iter().map(|h| h.event.action.as_str()).collect();

@@ -13,7 +13,9 @@ use minhu::storage::{OrderFilter, RepeatQuery, Scope, Store, TextFilter};
 use minhu_domain::{Order, OrderState};
 use minhu_text::{SearchQuery, segmenter};
 
-use builders::{Org, at, day, dispatch_transition, lamp_order, page, register, seed_org};
+use builders::{
+    Org, at, day, dispatch_transition, lamp_order, page, register, reply_transition, seed_org,
+};
 
 fn text(query: &str, include_caller: bool) -> OrderFilter {
     OrderFilter {
@@ -41,33 +43,6 @@ fn draft(org: &Org, title: &str, content: &str, hour: u32) -> Order {
     order.created_at = at(&format!("2026-11-28T{hour:02}:00:00Z"));
     order.updated_at = order.created_at;
     order
-}
-
-/// The street's reply `text` to a dispatched order (its lead assignment), on 2026-11-29.
-fn reply_transition(
-    dispatched: &minhu_domain::OrderAggregate,
-    org: &Org,
-    text: &str,
-) -> minhu_domain::Transition {
-    let mut replied = dispatched.order.clone();
-    replied.updated_at = at("2026-11-29T02:00:00Z");
-    let mut lead = dispatched.assignments[0].clone();
-    lead.reply = Some(text.to_owned());
-    lead.replied_at = Some(replied.updated_at);
-    let mut reply_event = builders::event(
-        "reply",
-        replied.updated_at,
-        Some(OrderState::Dispatched),
-        OrderState::Dispatched,
-        org.handler.id,
-        org.street.id,
-    );
-    reply_event.unit_id = Some(org.street.id);
-    minhu_domain::Transition {
-        order: replied,
-        assignments: vec![lead],
-        events: vec![reply_event],
-    }
 }
 
 /// Registers the test's orders; returns them in order.

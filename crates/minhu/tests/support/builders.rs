@@ -457,6 +457,30 @@ pub fn dispatch_transition(registered: &Order, org: &Org) -> Transition {
 
 /// The street signs the dispatched lamp order (version 2) and asks for an extension: the lead
 /// assignment is updated, the co assignment kept as it is.
+/// The street's reply `text` to an order (its lead assignment, the first), on 2026-11-29; the
+/// order stays in its state (the reply waits for review).
+pub fn reply_transition(aggregate: &OrderAggregate, org: &Org, text: &str) -> Transition {
+    let mut replied = aggregate.order.clone();
+    replied.updated_at = at("2026-11-29T02:00:00Z");
+    let mut lead = aggregate.assignments[0].clone();
+    lead.reply = Some(text.to_owned());
+    lead.replied_at = Some(replied.updated_at);
+    let mut reply_event = event(
+        "reply",
+        replied.updated_at,
+        Some(replied.state),
+        replied.state,
+        org.handler.id,
+        org.street.id,
+    );
+    reply_event.unit_id = Some(org.street.id);
+    Transition {
+        order: replied,
+        assignments: vec![lead],
+        events: vec![reply_event],
+    }
+}
+
 pub fn sign_transition(dispatched: &OrderAggregate, org: &Org) -> Transition {
     let t_sign = at("2026-11-28T04:00:00Z");
     let mut signed = dispatched.order.clone();
