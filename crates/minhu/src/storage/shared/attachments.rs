@@ -150,9 +150,10 @@ async fn refusal(tx: &mut Tx, order_id: i64) -> StoreResult<StoreError> {
 
 /// Writes a transition inside `tx` (which the caller commits): the order if it is still at the
 /// expected version, its assignments, search document, history lines and files, and answers
-/// with the order as its update returned it (`RETURNING *`) and its assignments read back. The inner error is a refusal before anything was written (`Conflict`: the order
-/// moved on; `NotFound`), which leaves `tx` as it was; the outer error came after some of it was
-/// written, and only rolling `tx` (or its savepoint) back undoes it.
+/// with the order as its update returned it (`RETURNING *`) and its assignments read back. The
+/// inner error is a refusal before anything was written (`Conflict`: the order moved on;
+/// `NotFound`), which leaves `tx` as it was; the outer error came after some of it was written,
+/// and only rolling `tx` (or its savepoint) back undoes it.
 async fn write_transition(
     tx: &mut Tx,
     write: &TransitionWrite,

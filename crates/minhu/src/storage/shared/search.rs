@@ -36,6 +36,8 @@ async fn write_search_rows(tx: &mut Tx, docs: &[(i64, OrderSearchDocument)]) -> 
     // In order of id: FTS5 gathers terms in memory only while the rows it is given ascend, and
     // writes them out as a segment when a row comes below the last (a registration's new order
     // before an older order's reply), which was as costly as the statement journals above.
+    // One statement whatever the count, not the orders' prepared runs (`prepared_runs`): each
+    // further statement would open a journal of its own and flush the terms again.
     let mut rows: Vec<&(i64, OrderSearchDocument)> = docs.iter().collect();
     rows.sort_unstable_by_key(|(order_id, _)| *order_id);
     let mut values = Values::new();

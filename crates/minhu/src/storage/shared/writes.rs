@@ -336,12 +336,8 @@ async fn insert_new_order_rows(
     let mut by_number = std::collections::HashMap::with_capacity(news.len());
     for run in prepared_runs(news.len()) {
         let mut values = Values::new();
-        for (new, number) in news
-            .get(run.clone())
-            .unwrap_or_default()
-            .iter()
-            .zip(&numbers[run.clone()])
-        {
+        // The runs lie within 0..news.len() (`prepared_runs`), as do the numbers drawn.
+        for (new, number) in news[run.clone()].iter().zip(&numbers[run.clone()]) {
             let order = &new.order;
             values
                 .put("number", number.as_str())
@@ -378,7 +374,7 @@ async fn insert_new_order_rows(
         .collect();
     for run in prepared_runs(events.len()) {
         let mut values = Values::new();
-        for (order_id, event) in events.get(run.clone()).unwrap_or_default() {
+        for (order_id, event) in &events[run.clone()] {
             put_history_values(&mut values, *order_id, event)?;
         }
         let (sql, args) = multi_insert(values, "order_history", run.len())?;

@@ -14,8 +14,9 @@
 //! with its assignments, its history, its files, its units' replies; `shared/order_reads.rs`),
 //! each an index lookup of a handful of rows. Under `minhu bench lifecycle` those were five
 //! round trips to the read threads per action, the four threads 24 % of the server's samples.
-//! Anything that may scan (lists, counts, searches) stays on the read pool. A connection is taken from a short list of idle ones (a new one is
-//! opened when none is idle) and put back after the read; each keeps its prepared statements.
+//! Anything that may scan (lists, counts, searches) stays on the read pool. A connection is
+//! taken from a short list of idle ones (a new one is opened when none is idle) and put back
+//! after the read; each keeps its prepared statements.
 //!
 //! In WAL mode a reader does not wait for the writer, and the database file and the log are
 //! read as the pooled readers read them: the answer is what a pooled read would have given at
