@@ -23,6 +23,23 @@ const BACKEND_NAME: &str = "postgres";
 trait ColumnValue: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> {}
 impl<T> ColumnValue for T where T: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> {}
 
+/// A value type the shared statements bind (`Values::put`): one sqlx encodes.
+trait BindValue<'q>: sqlx::Encode<'q, Db> + sqlx::Type<Db> {}
+impl<'q, T> BindValue<'q> for T where T: sqlx::Encode<'q, Db> + sqlx::Type<Db> {}
+
+/// The values of a shared statement, as they are gathered: sqlx's arguments themselves.
+type ArgList = sqlx::postgres::PgArguments;
+
+/// Adds `value` to `args`; the error says why it cannot be bound.
+fn bind_value<'q, T: BindValue<'q>>(args: &mut ArgList, value: T) -> Result<(), String> {
+    sqlx::Arguments::add(args, value).map_err(|err| err.to_string())
+}
+
+/// The values as sqlx binds them (they already are).
+fn db_args(args: ArgList) -> StoreResult<DbArgs> {
+    Ok(args)
+}
+
 /// Starts a write transaction (READ COMMITTED; the statements lock the rows they change).
 async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
     pool.begin().await
@@ -200,7 +217,7 @@ async fn commit_transition(
 /// concurrent transactions together by itself.
 async fn commit_audit_entry(store: &BackendStore, entry: &NewAuditEntry) -> StoreResult<()> {
     let (sql, args) = audit_insert(&[entry])?;
-    sqlx::query_with(AssertSqlSafe(sql), args)
+    sqlx::query_with(AssertSqlSafe(sql), db_args(args)?)
         .execute(&store.write)
         .await?;
     Ok(())

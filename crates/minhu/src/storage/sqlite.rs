@@ -6,12 +6,14 @@
 //! this module only defines the store, how to connect, and the pieces that differ per backend
 //! (`BACKEND_NAME`, `begin_write`, `run_migrations`, `backup_database`).
 
+use std::path::Path;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 mod checkpoint;
 mod direct_read;
+mod direct_write;
 mod group_commit;
 mod read_pool;
 
@@ -39,6 +41,46 @@ trait ColumnValue: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> + rusqlite::typ
 impl<T> ColumnValue for T where
     T: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> + rusqlite::types::FromSql
 {
+}
+
+/// A value type the shared statements bind (`Values::put`): one rusqlite binds, since on SQLite
+/// the registrations and transitions are written through rusqlite (`sqlite/direct_write.rs`).
+/// (The lifetime is PostgreSQL's, whose arguments may borrow; here values are copied.)
+trait BindValue<'q>: rusqlite::ToSql {}
+impl<T: rusqlite::ToSql> BindValue<'_> for T {}
+
+/// The values of a shared statement, as they are gathered: SQLite's own values, which the
+/// group committer binds as they are and an sqlx query takes through [`db_args`].
+type ArgList = Vec<rusqlite::types::Value>;
+
+/// Adds `value` to `args`; the error says why it cannot be bound.
+fn bind_value<'q, T: BindValue<'q>>(args: &mut ArgList, value: T) -> Result<(), String> {
+    use rusqlite::types::{ToSqlOutput, Value};
+    args.push(match value.to_sql().map_err(|err| err.to_string())? {
+        ToSqlOutput::Borrowed(value) => Value::try_from(value).map_err(|err| err.to_string())?,
+        ToSqlOutput::Owned(value) => value,
+        _ => return Err("a value that is not a column value".to_owned()),
+    });
+    Ok(())
+}
+
+/// The values as an sqlx query binds them.
+fn db_args(args: ArgList) -> StoreResult<DbArgs> {
+    use rusqlite::types::Value;
+    use sqlx::Arguments as _;
+    let mut bound = DbArgs::default();
+    bound.reserve(args.len(), 0);
+    for value in args {
+        match value {
+            Value::Null => bound.add(None::<i64>),
+            Value::Integer(value) => bound.add(value),
+            Value::Real(value) => bound.add(value),
+            Value::Text(value) => bound.add(value),
+            Value::Blob(value) => bound.add(value),
+        }
+        .map_err(|err| StoreError::Database(anyhow!("cannot bind a value: {err}")))?;
+    }
+    Ok(bound)
 }
 
 /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so a transaction
@@ -179,6 +221,7 @@ impl SqliteStore {
             .await?;
         let checkpointer = Checkpointer::start(&options).await?;
         let direct = DirectReads::new(options.get_filename());
+        let committer = GroupCommitter::new(direct.file().map(Path::to_path_buf));
         let read = ReadPool::open(
             options.pragma("mmap_size", READ_MMAP_BYTES.to_string()),
             READ_CONNECTIONS,
@@ -188,7 +231,7 @@ impl SqliteStore {
             write,
             read,
             direct,
-            committer: GroupCommitter::new(),
+            committer,
             _checkpointer: checkpointer,
         })
     }

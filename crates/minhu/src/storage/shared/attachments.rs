@@ -30,7 +30,7 @@ fn attachment_from_row(row: &impl ResultRow) -> StoreResult<Attachment> {
 /// Stores the files of history event `history_id` of order `order_id`, inside the transition's
 /// transaction.
 async fn insert_attachments(
-    tx: &mut Tx,
+    tx: &mut impl WriteTx,
     order_id: i64,
     history_id: i64,
     attachments: &[NewAttachment],
@@ -38,25 +38,22 @@ async fn insert_attachments(
     for file in attachments {
         let size = i64::try_from(file.content.len())
             .map_err(|_| StoreError::Database(anyhow!("attachment too large to store")))?;
-        sqlx::query(
-            "INSERT INTO order_attachments \
-             (order_id, history_id, uploaded_by, unit_id, file_name, content_type, size_bytes, \
-              sha256, content, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(order_id)
-        .bind(history_id)
-        .bind(file.uploaded_by)
-        .bind(file.unit_id)
-        .bind(file.file_name.as_str())
-        .bind(file.content_type.as_str())
-        .bind(size)
-        .bind(file.sha256.as_str())
-        .bind(&file.content[..])
-        .bind(ms(file.created_at))
-        .execute(&mut **tx)
-        .await
-        .map_err(|err| classify(err, "id", "uploaded_by"))?;
+        let mut values = Values::new();
+        values
+            .put("order_id", order_id)
+            .put("history_id", history_id)
+            .put("uploaded_by", file.uploaded_by)
+            .put("unit_id", file.unit_id)
+            .put("file_name", file.file_name.as_str())
+            .put("content_type", file.content_type.as_str())
+            .put("size_bytes", size)
+            .put("sha256", file.sha256.as_str())
+            .put("content", &file.content[..])
+            .put("created_at", ms(file.created_at));
+        let (sql, args) = multi_insert(values, "order_attachments", 1)?;
+        tx.execute(&sql, args, true)
+            .await
+            .map_err(|err| classify(err, "id", "uploaded_by"))?;
     }
     Ok(())
 }
@@ -136,10 +133,11 @@ async fn prepare_transition_write(
 
 /// Why a transition of order `order_id` was refused before it wrote: `Conflict` if the order is
 /// there (at another version), else `NotFound`.
-async fn refusal(tx: &mut Tx, order_id: i64) -> StoreResult<StoreError> {
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_optional(&mut **tx)
+async fn refusal(tx: &mut impl WriteTx, order_id: i64) -> StoreResult<StoreError> {
+    let mut key = Values::new();
+    key.put("id", order_id);
+    let exists: Option<RowId> = tx
+        .fetch_optional("SELECT id FROM orders WHERE id = $1", key.args()?)
         .await?;
     Ok(if exists.is_some() {
         StoreError::Conflict
@@ -155,7 +153,7 @@ async fn refusal(tx: &mut Tx, order_id: i64) -> StoreResult<StoreError> {
 /// `NotFound`), which leaves `tx` as it was; the outer error came after some of it was written,
 /// and only rolling `tx` (or its savepoint) back undoes it.
 async fn write_transition(
-    tx: &mut Tx,
+    tx: &mut impl WriteTx,
     write: &TransitionWrite,
 ) -> StoreResult<StoreResult<OrderAggregate>> {
     let mut docs = SearchRows::default();
@@ -168,7 +166,7 @@ async fn write_transition(
 /// write ([`write_search_rows`]) as the last statement of the transaction; a refused
 /// transition adds none.
 async fn write_transition_rows(
-    tx: &mut Tx,
+    tx: &mut impl WriteTx,
     write: &TransitionWrite,
     docs: &mut SearchRows,
 ) -> StoreResult<StoreResult<OrderAggregate>> {
@@ -194,13 +192,13 @@ async fn write_transition_rows(
         .put("id", order.id)
         .put("version", write.expected_version);
     let (sql, args) = values.update("orders", set)?;
-    let updated = sqlx::query_with(AssertSqlSafe(format!("{sql} RETURNING *")), args)
-        .fetch_optional(&mut **tx)
+    let updated: Option<Order> = tx
+        .fetch_optional(&format!("{sql} RETURNING *"), args)
         .await
         .map_err(|err| classify(err, "number", "category_id"))?;
-    if updated.is_none() {
+    let Some(updated) = updated else {
         return Ok(Err(refusal(tx, order.id).await?));
-    }
+    };
 
     for assignment in &transition.assignments {
         let mut values = Values::new();
@@ -208,19 +206,18 @@ async fn write_transition_rows(
         if assignment.id == 0 {
             values.put("order_id", order.id);
             let (sql, args) = values.insert("assignments")?;
-            sqlx::query_scalar_with::<_, i64, _>(AssertSqlSafe(sql), args)
-                .fetch_one(&mut **tx)
+            tx.fetch_one::<RowId>(&sql, args)
                 .await
                 .map_err(|err| classify(err, "id", "unit_id"))?;
         } else {
             let set = values.names.len();
             values.put("id", assignment.id).put("order_id", order.id);
             let (sql, args) = values.update("assignments", set)?;
-            let done = sqlx::query_with(AssertSqlSafe(sql), args)
-                .execute(&mut **tx)
+            let changed = tx
+                .execute(&sql, args, true)
                 .await
                 .map_err(|err| classify(err, "id", "unit_id"))?;
-            if done.rows_affected() == 0 {
+            if changed == 0 {
                 return Err(StoreError::Database(anyhow!(
                     "assignment {} does not belong to order {}",
                     assignment.id,
@@ -244,8 +241,11 @@ async fn write_transition_rows(
         insert_attachments(tx, order.id, history_id, &write.attachments).await?;
     }
 
-    let aggregate = load_aggregate_in(&mut **tx, updated)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(Ok(aggregate))
+    let mut key = Values::new();
+    key.put("order_id", updated.id);
+    let assignments = tx.fetch(ORDER_ASSIGNMENTS_SQL, key.args()?, true).await?;
+    Ok(Ok(OrderAggregate {
+        order: updated,
+        assignments,
+    }))
 }

@@ -18,7 +18,7 @@ const BULK_CACHE_KIB: i64 = 256 * 1024;
 
 /// Turns the values of `rows` rows put one after the other into one
 /// `INSERT INTO table (…) VALUES (…), (…)`.
-fn multi_insert(values: Values, table: &str, rows: usize) -> StoreResult<(String, DbArgs)> {
+fn multi_insert(values: Values, table: &str, rows: usize) -> StoreResult<(String, ArgList)> {
     values.check()?;
     let per_row = values.names.len() / rows.max(1);
     let names = values.names.get(..per_row).unwrap_or_default().join(", ");
@@ -135,7 +135,7 @@ fn bulk_statement(
     let (sql, args) = multi_insert(v, part.table(), count)?;
     Ok(BulkStatement {
         sql,
-        args,
+        args: db_args(args)?,
         keep_prepared: count == 1 || count == part.rows_per_statement(),
     })
 }

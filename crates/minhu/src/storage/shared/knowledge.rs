@@ -136,25 +136,18 @@ async fn write_knowledge_versions(
         let set = values.names.len();
         values.put("entry_id", entry_id).put("version", row.version);
         let (sql, args) = values.update("knowledge_versions", set)?;
-        let done = sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut **tx)
+        let changed = tx
+            .execute(&sql, args, true)
             .await
             .map_err(|err| classify(err, "version", "category_id"))?;
-        if done.rows_affected() > 0 {
+        if changed > 0 {
             continue;
         }
         let mut values = Values::new();
         values.put("entry_id", entry_id).put("version", row.version);
         put_knowledge_version(&mut values, row)?;
-        values.check()?;
-        let placeholders: Vec<String> = (1..=values.names.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "INSERT INTO knowledge_versions ({}) VALUES ({})",
-            values.names.join(", "),
-            placeholders.join(", ")
-        );
-        sqlx::query_with(AssertSqlSafe(sql), values.args)
-            .execute(&mut **tx)
+        let (sql, args) = multi_insert(values, "knowledge_versions", 1)?;
+        tx.execute(&sql, args, true)
             .await
             .map_err(|err| classify(err, "version", "category_id"))?;
     }
@@ -285,8 +278,8 @@ async fn create_knowledge_entry(
         .put("created_by", entry.created_by)
         .put("created_at", ms(entry.created_at));
     let (sql, args) = values.insert("knowledge_entries")?;
-    let id: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args)
-        .fetch_one(&mut *tx)
+    let RowId(id) = tx
+        .fetch_one(&sql, args)
         .await
         .map_err(|err| classify(err, "id", "category_id"))?;
     write_knowledge_versions(&mut tx, id, &transition.versions).await?;
@@ -314,11 +307,11 @@ async fn save_knowledge_transition(
         .put("id", entry.id)
         .put("revision", expected_revision);
     let (sql, args) = values.update("knowledge_entries", set)?;
-    let done = sqlx::query_with(AssertSqlSafe(sql), args)
-        .execute(&mut *tx)
+    let changed = tx
+        .execute(&sql, args, true)
         .await
         .map_err(|err| classify(err, "id", "category_id"))?;
-    if done.rows_affected() == 0 {
+    if changed == 0 {
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM knowledge_entries WHERE id = $1")
                 .bind(entry.id)

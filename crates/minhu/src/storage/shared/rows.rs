@@ -13,6 +13,8 @@
 //     type BackendStore = SqliteStore;                      // or PgStore
 //     const BACKEND_NAME: &str;
 //     trait ColumnValue;     // the column types its rows decode (see `ResultRow`)
+//     trait BindValue;       // the value types its statements bind (see `Values`), gathered in
+//     type ArgList;          // an `ArgList` by `bind_value` and made sqlx's by `db_args`
 //     async fn run_migrations(pool: &Pool) -> StoreResult<()>;
 //     async fn backup_database(store: &BackendStore, path: &str) -> StoreResult<()>;
 //     async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order>;
@@ -43,7 +45,7 @@ use minhu_domain::{
     Order, OrderAggregate, PolicyRule, TimeLimit, Transition, UnitInfo, UnknownCode, WarningLevel,
 };
 use sqlx::error::ErrorKind;
-use sqlx::{Arguments as _, AssertSqlSafe, QueryBuilder, Row as _};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row as _};
 
 use super::{
     Announcement, AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry,
@@ -55,7 +57,8 @@ use super::{
 
 /// A transaction on this backend.
 type Tx = sqlx::Transaction<'static, Db>;
-/// Bind arguments of this backend.
+/// Bind arguments of this backend's sqlx queries (the shared code gathers its values in the
+/// backend's `ArgList` and turns them into these with `db_args`).
 type DbArgs = <Db as sqlx::Database>::Arguments;
 
 // ---------------------------------------------------------------------------------------------
@@ -164,25 +167,59 @@ fn lead_unit_of(assignments: &[Assignment]) -> Option<i64> {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-/// Maps a unique violation to `Duplicate { unique }` and a foreign-key violation to
-/// `InvalidReference { reference }`; anything else as usual.
-fn classify(err: sqlx::Error, unique: &str, reference: &str) -> StoreError {
-    if let Some(db) = err.as_database_error() {
-        match db.kind() {
-            ErrorKind::UniqueViolation => {
-                return StoreError::Duplicate {
-                    field: unique.to_owned(),
-                };
+/// Why a write statement failed ([`WriteTx`]): the constraint violations kept apart, so that
+/// [`classify`] can name the field at fault, whichever driver ran the statement.
+#[derive(Debug)]
+enum WriteError {
+    /// A unique (or primary key) constraint, with the database's message.
+    Unique(String),
+    /// A foreign key, with the database's message.
+    ForeignKey(String),
+    Other(StoreError),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(err: sqlx::Error) -> Self {
+        if let Some(db) = err.as_database_error() {
+            match db.kind() {
+                ErrorKind::UniqueViolation => return Self::Unique(db.message().to_owned()),
+                ErrorKind::ForeignKeyViolation => return Self::ForeignKey(db.message().to_owned()),
+                _ => {}
             }
-            ErrorKind::ForeignKeyViolation => {
-                return StoreError::InvalidReference {
-                    field: reference.to_owned(),
-                };
+        }
+        Self::Other(StoreError::from(err))
+    }
+}
+
+impl From<StoreError> for WriteError {
+    fn from(err: StoreError) -> Self {
+        Self::Other(err)
+    }
+}
+
+impl From<WriteError> for StoreError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::Unique(message) | WriteError::ForeignKey(message) => {
+                Self::Database(anyhow!("{message}"))
             }
-            _ => {}
+            WriteError::Other(err) => err,
         }
     }
-    StoreError::from(err)
+}
+
+/// Maps a unique violation to `Duplicate { unique }` and a foreign-key violation to
+/// `InvalidReference { reference }`; anything else as usual.
+fn classify(err: impl Into<WriteError>, unique: &str, reference: &str) -> StoreError {
+    match err.into() {
+        WriteError::Unique(_) => StoreError::Duplicate {
+            field: unique.to_owned(),
+        },
+        WriteError::ForeignKey(_) => StoreError::InvalidReference {
+            field: reference.to_owned(),
+        },
+        WriteError::Other(err) => err,
+    }
 }
 
 fn invalid_reference(field: &str) -> StoreError {

@@ -29,7 +29,10 @@ impl SearchRows {
 /// written among its own statements, a batch of lifecycle actions wrote one small segment per
 /// reply or review and merged them again: 24 % and 20 % of the write connection's samples
 /// (`fts5SavepointMethod`, `fts5IndexMerge`) under the `lifecycle` benchmark at 1M orders.
-async fn write_search_rows(tx: &mut Tx, docs: &[(i64, OrderSearchDocument)]) -> StoreResult<()> {
+async fn write_search_rows(
+    tx: &mut impl WriteTx,
+    docs: &[(i64, OrderSearchDocument)],
+) -> StoreResult<()> {
     if docs.is_empty() {
         return Ok(());
     }
@@ -55,10 +58,7 @@ async fn write_search_rows(tx: &mut Tx, docs: &[(i64, OrderSearchDocument)]) -> 
          body_terms = excluded.body_terms, caller_terms = excluded.caller_terms, \
          similarity_words = excluded.similarity_words",
     );
-    sqlx::query_with(AssertSqlSafe(sql), args)
-        .persistent(docs.len() == 1)
-        .execute(&mut **tx)
-        .await?;
+    tx.execute(&sql, args, docs.len() == 1).await?;
     Ok(())
 }
 

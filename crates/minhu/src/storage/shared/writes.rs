@@ -8,7 +8,7 @@
 /// Named values for an `INSERT` or `UPDATE` of a wide row.
 struct Values {
     names: Vec<&'static str>,
-    args: DbArgs,
+    args: ArgList,
     error: Option<String>,
     /// Columns left out: [`Values::put`] ignores them.
     skip: Vec<&'static str>,
@@ -18,7 +18,7 @@ impl Values {
     fn new() -> Self {
         Self {
             names: Vec::new(),
-            args: DbArgs::default(),
+            args: ArgList::default(),
             error: None,
             skip: Vec::new(),
         }
@@ -32,18 +32,21 @@ impl Values {
         }
     }
 
-    fn put<'t, T>(&mut self, name: &'static str, value: T) -> &mut Self
-    where
-        T: sqlx::Encode<'t, Db> + sqlx::Type<Db>,
-    {
+    fn put<'q, T: BindValue<'q>>(&mut self, name: &'static str, value: T) -> &mut Self {
         if self.skip.contains(&name) {
             return self;
         }
-        if let Err(err) = self.args.add(value) {
+        if let Err(err) = bind_value(&mut self.args, value) {
             self.error.get_or_insert_with(|| format!("{name}: {err}"));
         }
         self.names.push(name);
         self
+    }
+
+    /// The values alone, for a statement written by hand.
+    fn args(self) -> StoreResult<ArgList> {
+        self.check()?;
+        Ok(self.args)
     }
 
     fn check(&self) -> StoreResult<()> {
@@ -54,7 +57,7 @@ impl Values {
     }
 
     /// `INSERT INTO table (…) VALUES ($1, …) RETURNING id` and its arguments.
-    fn insert(self, table: &str) -> StoreResult<(String, DbArgs)> {
+    fn insert(self, table: &str) -> StoreResult<(String, ArgList)> {
         self.check()?;
         let placeholders: Vec<String> = (1..=self.names.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
@@ -67,7 +70,7 @@ impl Values {
 
     /// `UPDATE table SET a = $1, … WHERE k = $n AND …`: the first `set` values are assigned, the
     /// rest are the conditions.
-    fn update(self, table: &str, set: usize) -> StoreResult<(String, DbArgs)> {
+    fn update(self, table: &str, set: usize) -> StoreResult<(String, ArgList)> {
         self.check()?;
         let mut assignments = Vec::with_capacity(set);
         let mut conditions = Vec::new();
@@ -190,30 +193,42 @@ fn order_indexed_values(o: &Order, lead_unit_id: Option<i64>) -> [Option<String>
 /// updates). A transition changes one or two of them (the state, the deadline), so its update
 /// leaves the rest out; reading them first is one look-up of a row the update reads anyway.
 async fn unchanged_indexed_columns(
-    tx: &mut Tx,
+    tx: &mut impl WriteTx,
     order_id: i64,
     version: i64,
     o: &Order,
     lead_unit_id: Option<i64>,
 ) -> StoreResult<Option<Vec<&'static str>>> {
-    let row = sqlx::query(AssertSqlSafe(INDEXED_COLUMNS_SQL.as_str()))
-        .bind(order_id)
-        .bind(version)
-        .fetch_optional(&mut **tx)
+    let mut key = Values::new();
+    key.put("id", order_id).put("version", version);
+    let stored: Option<IndexedValues> = tx
+        .fetch_optional(INDEXED_COLUMNS_SQL.as_str(), key.args()?)
         .await?;
-    let Some(row) = row else {
+    let Some(IndexedValues(stored)) = stored else {
         return Ok(None);
     };
-    let mut unchanged = Vec::new();
-    for (name, value) in ORDER_INDEXED_COLUMNS
-        .into_iter()
-        .zip(order_indexed_values(o, lead_unit_id))
-    {
-        if col::<Option<String>>(&row, name)? == value {
-            unchanged.push(name);
-        }
+    Ok(Some(
+        ORDER_INDEXED_COLUMNS
+            .into_iter()
+            .zip(stored)
+            .zip(order_indexed_values(o, lead_unit_id))
+            .filter(|((_, stored), value)| stored == value)
+            .map(|((name, _), _)| name)
+            .collect(),
+    ))
+}
+
+/// The stored values of [`ORDER_INDEXED_COLUMNS`] ([`INDEXED_COLUMNS_SQL`]).
+struct IndexedValues(Vec<Option<String>>);
+
+impl FromResultRow for IndexedValues {
+    fn from_row(row: &impl ResultRow) -> StoreResult<Self> {
+        ORDER_INDEXED_COLUMNS
+            .iter()
+            .map(|name| col::<Option<String>>(row, name))
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Self)
     }
-    Ok(Some(unchanged))
 }
 
 /// The assignment's columns besides id and order id.
@@ -265,6 +280,109 @@ fn put_history_values(v: &mut Values, order_id: i64, e: &HistoryEvent) -> StoreR
 }
 
 // ---------------------------------------------------------------------------------------------
+// Where the statements of a write run
+// ---------------------------------------------------------------------------------------------
+
+/// An open write transaction the shared write statements run in: an sqlx transaction on either
+/// backend, and on SQLite also the group committer's own connection (`sqlite/direct_write.rs`),
+/// so that a registration or a transition is written by one text whichever runs it.
+trait WriteTx {
+    /// Runs `sql` with `args` and maps every row it returns. `keep_prepared` keeps the
+    /// statement prepared for the next run of the same text.
+    async fn fetch<T: FromResultRow>(
+        &mut self,
+        sql: &str,
+        args: ArgList,
+        keep_prepared: bool,
+    ) -> Result<Vec<T>, WriteError>;
+
+    /// Runs `sql` (which returns no rows) with `args`; answers how many rows it changed.
+    async fn execute(
+        &mut self,
+        sql: &str,
+        args: ArgList,
+        keep_prepared: bool,
+    ) -> Result<u64, WriteError>;
+
+    /// The first row `sql` returns, if any.
+    async fn fetch_optional<T: FromResultRow>(
+        &mut self,
+        sql: &str,
+        args: ArgList,
+    ) -> Result<Option<T>, WriteError> {
+        Ok(self.fetch(sql, args, true).await?.into_iter().next())
+    }
+
+    /// The first row `sql` returns, which it must return.
+    async fn fetch_one<T: FromResultRow>(
+        &mut self,
+        sql: &str,
+        args: ArgList,
+    ) -> Result<T, WriteError> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(WriteError::Other(StoreError::NotFound))
+    }
+}
+
+impl WriteTx for sqlx::Transaction<'_, Db> {
+    async fn fetch<T: FromResultRow>(
+        &mut self,
+        sql: &str,
+        args: ArgList,
+        keep_prepared: bool,
+    ) -> Result<Vec<T>, WriteError> {
+        let rows = sqlx::query_with(AssertSqlSafe(sql.to_owned()), db_args(args)?)
+            .persistent(keep_prepared)
+            .fetch_all(&mut **self)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(T::from_row)
+            .collect::<StoreResult<Vec<T>>>()?)
+    }
+
+    async fn execute(
+        &mut self,
+        sql: &str,
+        args: ArgList,
+        keep_prepared: bool,
+    ) -> Result<u64, WriteError> {
+        let done = sqlx::query_with(AssertSqlSafe(sql.to_owned()), db_args(args)?)
+            .persistent(keep_prepared)
+            .execute(&mut **self)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// What a row read back by a write becomes ([`WriteTx::fetch`]).
+trait FromResultRow: Sized {
+    fn from_row(row: &impl ResultRow) -> StoreResult<Self>;
+}
+
+impl FromResultRow for Order {
+    fn from_row(row: &impl ResultRow) -> StoreResult<Self> {
+        order_from_row(row)
+    }
+}
+
+impl FromResultRow for Assignment {
+    fn from_row(row: &impl ResultRow) -> StoreResult<Self> {
+        assignment_from_row(row)
+    }
+}
+
+/// The `id` column of a row.
+struct RowId(i64);
+
+impl FromResultRow for RowId {
+    fn from_row(row: &impl ResultRow) -> StoreResult<Self> {
+        Ok(Self(col(row, "id")?))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Statements used inside transactions
 // ---------------------------------------------------------------------------------------------
 
@@ -291,7 +409,7 @@ struct NewOrder {
 /// gaps. On SQLite one connection writes, and the numbers are drawn inside the same transaction
 /// (or savepoint) as the orders: if they fail and roll back, the counter rolls back with them
 /// and the next registration gets those numbers, so no gap opens.
-async fn insert_new_orders(tx: &mut Tx, news: &[&NewOrder]) -> StoreResult<Vec<Order>> {
+async fn insert_new_orders(tx: &mut impl WriteTx, news: &[&NewOrder]) -> StoreResult<Vec<Order>> {
     let mut docs = SearchRows::default();
     let orders = insert_new_order_rows(tx, news, &mut docs).await?;
     write_search_rows(tx, &docs.rows).await?;
@@ -301,7 +419,7 @@ async fn insert_new_orders(tx: &mut Tx, news: &[&NewOrder]) -> StoreResult<Vec<O
 /// [`insert_new_orders`] without the search documents, which go to `docs` for the caller to
 /// write ([`write_search_rows`]) as the last statement of the transaction.
 async fn insert_new_order_rows(
-    tx: &mut Tx,
+    tx: &mut impl WriteTx,
     news: &[&NewOrder],
     docs: &mut SearchRows,
 ) -> StoreResult<Vec<Order>> {
@@ -314,16 +432,19 @@ async fn insert_new_order_rows(
     days.dedup();
     for day in days {
         let count = news.iter().filter(|new| new.local_date == day).count();
-        let last: i64 = sqlx::query_scalar(
-            "INSERT INTO order_number_sequences (day, last_value) VALUES ($1, $2) \
-             ON CONFLICT (day) DO UPDATE \
-             SET last_value = order_number_sequences.last_value + excluded.last_value \
-             RETURNING last_value",
-        )
-        .bind(date_text(day))
-        .bind(i64::try_from(count).unwrap_or(i64::MAX))
-        .fetch_one(&mut **tx)
-        .await?;
+        let mut drawn = Values::new();
+        drawn
+            .put("day", date_text(day))
+            .put("last_value", i64::try_from(count).unwrap_or(i64::MAX));
+        let RowId(last) = tx
+            .fetch_one(
+                "INSERT INTO order_number_sequences (day, last_value) VALUES ($1, $2) \
+                 ON CONFLICT (day) DO UPDATE \
+                 SET last_value = order_number_sequences.last_value + excluded.last_value \
+                 RETURNING last_value AS id",
+                drawn.args()?,
+            )
+            .await?;
         let mut seq = last - i64::try_from(count).unwrap_or(i64::MAX);
         for (slot, new) in numbers.iter_mut().zip(news) {
             if new.local_date == day {
@@ -349,12 +470,11 @@ async fn insert_new_order_rows(
         let (mut sql, args) = multi_insert(values, "orders", run.len())?;
         // RETURNING gives no promise about the order of its rows: they are matched by number.
         sql.push_str(" RETURNING *");
-        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_all(&mut **tx)
+        let rows: Vec<Order> = tx
+            .fetch(&sql, args, true)
             .await
             .map_err(|err| classify(err, "number", "category_id"))?;
-        for row in &rows {
-            let order = order_from_row(row)?;
+        for order in rows {
             by_number.insert(order.number.clone(), order);
         }
     }
@@ -378,9 +498,7 @@ async fn insert_new_order_rows(
             put_history_values(&mut values, *order_id, event)?;
         }
         let (sql, args) = multi_insert(values, "order_history", run.len())?;
-        sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(&sql, args, true).await?;
     }
 
     for (new, order) in news.iter().zip(&orders) {
@@ -420,7 +538,7 @@ fn prepared_runs(n: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 /// One `INSERT` of audit lines and its arguments.
-fn audit_insert(entries: &[&NewAuditEntry]) -> StoreResult<(String, DbArgs)> {
+fn audit_insert(entries: &[&NewAuditEntry]) -> StoreResult<(String, ArgList)> {
     let mut values = Values::new();
     for entry in entries {
         values
@@ -436,30 +554,16 @@ fn audit_insert(entries: &[&NewAuditEntry]) -> StoreResult<(String, DbArgs)> {
 
 /// Appends history lines; returns their ids, in order.
 async fn insert_events(
-    tx: &mut Tx,
+    tx: &mut impl WriteTx,
     order_id: i64,
     events: &[HistoryEvent],
 ) -> StoreResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(events.len());
     for event in events {
-        let details = json_text(&event.details, "history details")?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO order_history \
-             (order_id, at, actor_id, actor_unit_id, action, from_state, to_state, unit_id, text, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(order_id)
-        .bind(ms(event.at))
-        .bind(event.actor_id)
-        .bind(event.actor_unit_id)
-        .bind(event.action.as_str())
-        .bind(event.from_state.map(|s| s.as_str()))
-        .bind(event.to_state.as_str())
-        .bind(event.unit_id)
-        .bind(event.text.as_deref())
-        .bind(details)
-        .fetch_one(&mut **tx)
-        .await?;
+        let mut values = Values::new();
+        put_history_values(&mut values, order_id, event)?;
+        let (sql, args) = values.insert("order_history")?;
+        let RowId(id) = tx.fetch_one(&sql, args).await?;
         ids.push(id);
     }
     Ok(ids)

@@ -106,6 +106,11 @@ impl DirectReads {
         }
     }
 
+    /// The database file these connections read (`None`: not a file).
+    pub(super) fn file(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
     /// How many reads were made directly and how many went to the read pool.
     pub(super) fn stats(&self) -> DirectReadStats {
         DirectReadStats {
@@ -266,10 +271,10 @@ fn all_rows<T>(
 /// A statement's result columns by name. rusqlite finds a column by name by comparing it with
 /// each column's name in turn, asking SQLite for each; an order has 52 columns, all read by
 /// name.
-struct ColumnIndex(HashMap<String, usize>);
+pub(super) struct ColumnIndex(HashMap<String, usize>);
 
 impl ColumnIndex {
-    fn of(statement: &Statement<'_>) -> Self {
+    pub(super) fn of(statement: &Statement<'_>) -> Self {
         Self(
             statement
                 .column_names()
@@ -281,14 +286,15 @@ impl ColumnIndex {
     }
 }
 
-/// A row of a direct read, for the shared row mapping ([`ResultRow`]).
-struct DirectRow<'a, 'r> {
+/// A row of a direct read (or of the committer's writes), for the shared row mapping
+/// ([`ResultRow`]).
+pub(super) struct DirectRow<'a, 'r> {
     row: &'a rusqlite::Row<'r>,
     columns: &'a ColumnIndex,
 }
 
 impl<'a, 'r> DirectRow<'a, 'r> {
-    fn new(row: &'a rusqlite::Row<'r>, columns: &'a ColumnIndex) -> Self {
+    pub(super) fn new(row: &'a rusqlite::Row<'r>, columns: &'a ColumnIndex) -> Self {
         Self { row, columns }
     }
 }

@@ -42,6 +42,7 @@
 //! million orders, `create` rose 8 % (3 pairs of runs) and `lifecycle` 9–20 % with its p99
 //! from 58–74 ms to 40–54 ms (docs/BENCHMARKS.md, fourth round).
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -49,10 +50,11 @@ use std::time::{Duration, Instant};
 use minhu_domain::{Order, OrderAggregate};
 use tokio::sync::{mpsc, oneshot};
 
+use super::direct_write::{DirectTx, DirectWriter};
 use super::{
-    AssertSqlSafe, NewAuditEntry, NewOrder, Pool, SearchRows, StoreError, StoreResult,
-    TransitionWrite, Tx, audit_insert, begin_write, insert_new_order_rows, insert_new_orders,
-    write_search_rows, write_transition, write_transition_rows,
+    ArgList, NewAuditEntry, NewOrder, Pool, SearchRows, StoreError, StoreResult, TransitionWrite,
+    WriteTx, audit_insert, insert_new_order_rows, insert_new_orders, write_search_rows,
+    write_transition, write_transition_rows,
 };
 
 /// The most pieces of work one commit takes. 64 orders write about 1 MB of pages at most; the
@@ -135,14 +137,17 @@ pub(super) struct GroupCommitter {
     /// The queue's sending end, `None` until the first piece of work starts the task.
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     counters: Arc<Counters>,
+    /// The database file the committer's connection writes (`None`: not a file).
+    path: Option<PathBuf>,
 }
 
 impl GroupCommitter {
-    /// A committer whose task has not started yet.
-    pub(super) fn new() -> Self {
+    /// A committer of the database file at `path` whose task has not started yet.
+    pub(super) fn new(path: Option<PathBuf>) -> Self {
         Self {
             sender: Mutex::new(None),
             counters: Arc::new(Counters::default()),
+            path,
         }
     }
 
@@ -210,10 +215,10 @@ impl GroupCommitter {
             .map_err(|err| {
                 StoreError::Database(anyhow::anyhow!("starting the group committer: {err}"))
             })?;
-        let (pool, counters) = (pool.clone(), Arc::clone(&self.counters));
+        let (pool, counters, path) = (pool.clone(), Arc::clone(&self.counters), self.path.clone());
         std::thread::Builder::new()
             .name("group-commit".to_owned())
-            .spawn(move || runtime.block_on(run(pool, receiver, counters)))
+            .spawn(move || runtime.block_on(run(path, pool, receiver, counters)))
             .map_err(|err| {
                 StoreError::Database(anyhow::anyhow!("starting the group committer: {err}"))
             })?;
@@ -237,28 +242,34 @@ fn stopped() -> StoreError {
     ))
 }
 
-/// The committer task: one batch at a time until every sender is gone.
-async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>) {
+/// The committer task: one batch at a time until every sender is gone. Its write connection
+/// (`direct_write.rs`) opens with the first batch, and again after a batch that could not open
+/// it.
+async fn run(
+    path: Option<PathBuf>,
+    pool: Pool,
+    mut jobs: mpsc::Receiver<Job>,
+    counters: Arc<Counters>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut logged = (Instant::now(), GroupCommitStats::default());
+    let mut writer: Option<DirectWriter> = None;
     while let Some(first) = jobs.recv().await {
         batch.push(first);
-        // Wait for the write connection (other writes use it too); whatever queues meanwhile,
-        // and while the previous commit was syncing, joins this batch.
-        let tx = begin_write(&pool).await;
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        if writer.is_none() {
+            match DirectWriter::open(path.as_deref(), pool.clone()) {
+                Ok(opened) => writer = Some(opened),
+                Err(err) => {
+                    tracing::error!(%err, "the group committer cannot write");
+                    fail_all(&mut batch, &err.to_string());
+                    continue;
+                }
             }
         }
-        match tx {
-            Ok(tx) => commit_batch(&pool, tx, &mut batch, &counters).await,
-            Err(err) => fail_all(
-                &mut batch,
-                &format!("starting the write transaction: {err}"),
-            ),
-        }
+        let Some(writer) = writer.as_mut() else {
+            continue;
+        };
+        commit_batch(writer, &mut jobs, &mut batch, &counters).await;
         if logged.0.elapsed() >= LOG_EVERY {
             let now = counters.stats();
             let (creates, transitions, audit_lines, commits) = (
@@ -289,7 +300,10 @@ async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>, counters: Arc<Counters>)
 /// ([`insert_new_orders`]), the audit lines with one, the transitions one after the other.
 /// Answers in the order of `batch`: a transition its version refused has its own error (it
 /// wrote nothing); any other error is the batch's.
-async fn write_together(tx: &mut Tx, batch: &[Job]) -> StoreResult<Vec<StoreResult<Done>>> {
+async fn write_together(
+    tx: &mut DirectTx<'_>,
+    batch: &[Job],
+) -> StoreResult<Vec<StoreResult<Done>>> {
     let mut news = Vec::new();
     let mut entries = Vec::new();
     for job in batch {
@@ -325,53 +339,95 @@ async fn write_together(tx: &mut Tx, batch: &[Job]) -> StoreResult<Vec<StoreResu
     Ok(results)
 }
 
-/// Runs the work of `batch` in `tx`, commits, and answers each. Empties `batch`.
+/// Opens a write transaction, adds to `batch` whatever has queued meanwhile, writes it all,
+/// commits, and answers each. Empties `batch`.
 ///
 /// All of it is first written together ([`write_together`]). If that fails, one piece is at
 /// fault (or the database is): the transaction is rolled back and a fresh one runs each piece
 /// in a savepoint of its own, so that only the faulty one fails. Savepoints for everyone cost
 /// three statements more per piece, and work the domain has accepted rarely fails in the
 /// database.
-async fn commit_batch(pool: &Pool, mut tx: Tx, batch: &mut Vec<Job>, counters: &Counters) {
-    let results = match write_together(&mut tx, batch).await {
-        Ok(results) => results,
+async fn commit_batch(
+    writer: &mut DirectWriter,
+    jobs: &mut mpsc::Receiver<Job>,
+    batch: &mut Vec<Job>,
+    counters: &Counters,
+) {
+    if write_batch_together(writer, jobs, batch, counters).await {
+        rewrite_one_by_one(writer, batch, counters).await;
+    }
+}
+
+/// The first attempt of [`commit_batch`]: answers `true` when the batch failed written
+/// together and is to be written again piece by piece (then it is still in `batch`).
+async fn write_batch_together(
+    writer: &mut DirectWriter,
+    jobs: &mut mpsc::Receiver<Job>,
+    batch: &mut Vec<Job>,
+    counters: &Counters,
+) -> bool {
+    // Wait for the write connection (other writes use it too); whatever queues meanwhile, and
+    // while the previous commit was syncing, joins this batch.
+    let tx = writer.begin().await;
+    while batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    let mut tx = match tx {
+        Ok(tx) => tx,
+        Err(err) => {
+            fail_all(batch, &format!("starting the write transaction: {err}"));
+            return false;
+        }
+    };
+    match write_together(&mut tx, batch).await {
+        Ok(results) => {
+            finish(tx, batch, results, counters);
+            false
+        }
         Err(err) if batch.len() == 1 => {
             // Alone: its error is its own. Rolled back, so no day's number is used up.
             drop(tx);
             if let Some(job) = batch.pop() {
                 let _ = job.reply.send(Err(err));
             }
-            return;
+            false
         }
         Err(_) => {
             drop(tx);
             counters.rewritten_alone.fetch_add(1, Ordering::Relaxed);
-            tx = match begin_write(pool).await {
-                Ok(tx) => tx,
-                Err(err) => {
-                    fail_all(
-                        batch,
-                        &format!("starting the write transaction again: {err}"),
-                    );
-                    return;
-                }
-            };
-            match one_by_one(&mut tx, batch).await {
-                Ok(results) => results,
-                Err(err) => {
-                    drop(tx);
-                    fail_all(batch, &format!("a savepoint of the batch failed: {err}"));
-                    return;
-                }
-            }
+            true
+        }
+    }
+}
+
+/// Writes each piece of `batch` in a savepoint of its own, commits, and answers each. Empties
+/// `batch`.
+async fn rewrite_one_by_one(writer: &mut DirectWriter, batch: &mut Vec<Job>, counters: &Counters) {
+    let mut tx = match writer.begin().await {
+        Ok(tx) => tx,
+        Err(err) => {
+            fail_all(
+                batch,
+                &format!("starting the write transaction again: {err}"),
+            );
+            return;
         }
     };
-    finish(tx, batch, results, counters).await;
+    match one_by_one(&mut tx, batch).await {
+        Ok(results) => finish(tx, batch, results, counters),
+        Err(err) => {
+            drop(tx);
+            fail_all(batch, &format!("a savepoint of the batch failed: {err}"));
+        }
+    }
 }
 
 /// Runs each piece of `batch` in its own savepoint. The error means a savepoint itself failed:
 /// the transaction is in an unknown state.
-async fn one_by_one(tx: &mut Tx, batch: &[Job]) -> sqlx::Result<Vec<StoreResult<Done>>> {
+async fn one_by_one(tx: &mut DirectTx<'_>, batch: &[Job]) -> StoreResult<Vec<StoreResult<Done>>> {
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         results.push(in_savepoint(tx, &job.work).await?);
@@ -381,13 +437,13 @@ async fn one_by_one(tx: &mut Tx, batch: &[Job]) -> sqlx::Result<Vec<StoreResult<
 
 /// Commits `tx` and answers each job of `batch` with its result, or with the commit's error.
 /// Empties `batch`.
-async fn finish(
-    tx: Tx,
+fn finish(
+    tx: DirectTx<'_>,
     batch: &mut Vec<Job>,
     results: Vec<StoreResult<Done>>,
     counters: &Counters,
 ) {
-    match tx.commit().await {
+    match tx.commit() {
         Ok(()) => {
             let (mut creates, mut transitions, mut audit_lines) = (0, 0, 0);
             for (job, result) in batch.iter().zip(&results) {
@@ -429,9 +485,8 @@ async fn finish(
 /// Runs one piece of work inside `SAVEPOINT group_commit`, rolling back to it if it fails. The
 /// outer error means the savepoint itself could not be handled (the transaction is unusable);
 /// the inner result is the work's own.
-async fn in_savepoint(tx: &mut Tx, work: &Work) -> sqlx::Result<StoreResult<Done>> {
-    sqlx::query("SAVEPOINT group_commit")
-        .execute(&mut **tx)
+async fn in_savepoint(tx: &mut DirectTx<'_>, work: &Work) -> StoreResult<StoreResult<Done>> {
+    tx.execute("SAVEPOINT group_commit", ArgList::new(), true)
         .await?;
     let result = match work {
         Work::Register(new) => {
@@ -457,26 +512,24 @@ async fn in_savepoint(tx: &mut Tx, work: &Work) -> sqlx::Result<StoreResult<Done
             .map(|()| Done::Written),
     };
     if result.is_err() {
-        sqlx::query("ROLLBACK TO SAVEPOINT group_commit")
-            .execute(&mut **tx)
+        tx.execute("ROLLBACK TO SAVEPOINT group_commit", ArgList::new(), true)
             .await?;
     }
-    sqlx::query("RELEASE SAVEPOINT group_commit")
-        .execute(&mut **tx)
+    tx.execute("RELEASE SAVEPOINT group_commit", ArgList::new(), true)
         .await?;
     Ok(result)
 }
 
 /// Writes audit lines inside `tx`, with one statement. Does not commit.
-async fn insert_audit_entries(tx: &mut Tx, entries: &[&NewAuditEntry]) -> StoreResult<()> {
+async fn insert_audit_entries(
+    tx: &mut DirectTx<'_>,
+    entries: &[&NewAuditEntry],
+) -> StoreResult<()> {
     if entries.is_empty() {
         return Ok(());
     }
     let (sql, args) = audit_insert(entries)?;
-    sqlx::query_with(AssertSqlSafe(sql), args)
-        .persistent(entries.len() == 1)
-        .execute(&mut **tx)
-        .await?;
+    tx.execute(&sql, args, entries.len() == 1).await?;
     Ok(())
 }
 
