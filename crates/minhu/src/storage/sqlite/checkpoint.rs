@@ -57,11 +57,16 @@ async fn run(mut connection: SqliteConnection, options: SqliteConnectOptions) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut connection)
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut connection)
             .await
         {
-            Ok(_) => {}
+            Ok((busy, log, copied)) => {
+                // The log's length in pages and how many of them are in the database file:
+                // under steady writes the log starts again only at the writer's own
+                // checkpoint (`WRITER_CHECKPOINT_PAGES`), as some reader always holds it.
+                tracing::debug!(busy, log, copied, "checkpoint");
+            }
             Err(sqlx::Error::WorkerCrashed) => {
                 tracing::error!("the checkpoint connection stopped; opening it again");
                 match options.connect().await {

@@ -93,6 +93,10 @@ struct Counters {
     transitions: AtomicU64,
     audit_lines: AtomicU64,
     rewritten_alone: AtomicU64,
+    /// Time spent in `COMMIT` (the log's pages written and synced) since the last log line,
+    /// and the longest one, in microseconds: what the disk holds a batch up for.
+    commit_micros: AtomicU64,
+    longest_commit_micros: AtomicU64,
 }
 
 impl Counters {
@@ -286,6 +290,16 @@ async fn run(
                     audit_lines,
                     commits,
                     per_commit = format!("{:.1}", writes as f64 / commits as f64),
+                    commit_ms_mean = format!(
+                        "{:.2}",
+                        counters.commit_micros.swap(0, Ordering::Relaxed) as f64
+                            / 1000.0
+                            / commits as f64
+                    ),
+                    commit_ms_max = format!(
+                        "{:.1}",
+                        counters.longest_commit_micros.swap(0, Ordering::Relaxed) as f64 / 1000.0
+                    ),
                     total_creates = now.creates,
                     total_commits = now.commits,
                     "group commit: writes per commit since the last line"
@@ -443,7 +457,14 @@ fn finish(
     results: Vec<StoreResult<Done>>,
     counters: &Counters,
 ) {
-    match tx.commit() {
+    let started = Instant::now();
+    let committed = tx.commit();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    counters.commit_micros.fetch_add(micros, Ordering::Relaxed);
+    counters
+        .longest_commit_micros
+        .fetch_max(micros, Ordering::Relaxed);
+    match committed {
         Ok(()) => {
             let (mut creates, mut transitions, mut audit_lines) = (0, 0, 0);
             for (job, result) in batch.iter().zip(&results) {
