@@ -20,7 +20,16 @@ use sqlx::{ConnectOptions, SqliteConnection};
 use tokio::task::AbortHandle;
 
 /// How often the checkpoint connection copies the log into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+///
+/// Under steady writes the log starts again from its beginning only at the write connection's
+/// own checkpoint at [`WRITER_CHECKPOINT_PAGES`] (some reader always holds the log otherwise),
+/// and that checkpoint, inside a commit, copies whatever this connection has not copied yet and
+/// syncs the database file: the longer the interval, the longer that commit. Under `create` at
+/// 32 clients (about 25,000 pages of log a second) every 200 ms gave commits of up to 60-250 ms
+/// and a p99 of 57-58 ms; every 100 ms a p99 of 40 ms at the same rate; every 50 ms 29-34 ms, but
+/// `lifecycle`'s p99 rose from 25 to 36-52 ms, its more frequent syncs of the database file
+/// waiting on the same disk (docs/BENCHMARKS.md, seventh round).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// The log's size in pages at which the write connection checkpoints by itself: only if the
 /// checkpoint connection has fallen far behind (about 80 MB of 4 KiB pages).
