@@ -188,3 +188,40 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     connection.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
     Ok(connection)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::open;
+
+    /// The committer's connection must commit as durably as the sqlx write pool's: `FULL` in WAL
+    /// mode (an acknowledged order survives power loss), with foreign keys checked.
+    #[test]
+    fn the_write_connection_commits_durably_and_checks_references() {
+        let folder = tempfile::tempdir().expect("a scratch folder");
+        let path = folder.path().join("write.db");
+        rusqlite::Connection::open(&path)
+            .and_then(|created| created.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+            .expect("a database file");
+        let connection = open(&path).expect("the write connection opens");
+        let pragma = |name: &str| -> String {
+            connection
+                .query_row(&format!("PRAGMA {name}"), [], |row| {
+                    row.get::<_, rusqlite::types::Value>(0)
+                })
+                .map(|value| match value {
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    rusqlite::types::Value::Text(text) => text,
+                    other => format!("{other:?}"),
+                })
+                .expect("the pragma answers")
+        };
+        assert_eq!(pragma("journal_mode"), "wal");
+        assert_eq!(pragma("synchronous"), "2", "synchronous = FULL");
+        assert_eq!(pragma("foreign_keys"), "1");
+        assert_eq!(pragma("temp_store"), "2", "temp_store = MEMORY");
+        assert_eq!(
+            pragma("wal_autocheckpoint"),
+            super::WRITER_CHECKPOINT_PAGES.to_string()
+        );
+    }
+}
