@@ -1,7 +1,8 @@
 //! The SQLite backend: one database file in WAL mode, durable commits, one writer connection.
 //!
 //! All writes go through a pool of exactly one connection, so in-process writers queue instead of
-//! failing with `SQLITE_BUSY`; reads use a separate pool and, thanks to WAL, never wait for the
+//! failing with `SQLITE_BUSY` (registrations, transitions and audit lines are written by the group
+//! committer on a connection of its own, which holds that one while it writes); reads use a separate pool and, thanks to WAL, never wait for the
 //! writer. The SQL and the [`Store`] implementation are shared with PostgreSQL (see `shared/`):
 //! this module only defines the store, how to connect, and the pieces that differ per backend
 //! (`BACKEND_NAME`, `begin_write`, `run_migrations`, `backup_database`).
@@ -176,7 +177,8 @@ pub struct SqliteStore {
     read: ReadPool,
     /// Point reads in the calling task (the sign-in check of every request).
     direct: DirectReads,
-    /// Gathers concurrent registrations into shared commits on `write`.
+    /// Gathers concurrent registrations, transitions and audit lines into shared commits, on
+    /// its own connection while it holds `write`'s.
     committer: GroupCommitter,
     /// Copies the write-ahead log into the database file off the write connection; stops
     /// with the store.

@@ -134,10 +134,11 @@ async fn prepare_transition_write(
 /// Why a transition of order `order_id` was refused before it wrote: `Conflict` if the order is
 /// there (at another version), else `NotFound`.
 async fn refusal(tx: &mut impl WriteTx, order_id: i64) -> StoreResult<StoreError> {
-    let mut key = Values::new();
-    key.put("id", order_id);
     let exists: Option<RowId> = tx
-        .fetch_optional("SELECT id FROM orders WHERE id = $1", key.args()?)
+        .fetch_optional(
+            "SELECT id FROM orders WHERE id = $1",
+            Values::key("id", order_id)?,
+        )
         .await?;
     Ok(if exists.is_some() {
         StoreError::Conflict
@@ -241,9 +242,13 @@ async fn write_transition_rows(
         insert_attachments(tx, order.id, history_id, &write.attachments).await?;
     }
 
-    let mut key = Values::new();
-    key.put("order_id", updated.id);
-    let assignments = tx.fetch(ORDER_ASSIGNMENTS_SQL, key.args()?, true).await?;
+    let assignments = tx
+        .fetch(
+            ORDER_ASSIGNMENTS_SQL,
+            Values::key("order_id", updated.id)?,
+            true,
+        )
+        .await?;
     Ok(Ok(OrderAggregate {
         order: updated,
         assignments,

@@ -43,6 +43,13 @@ impl Values {
         self
     }
 
+    /// The one value of a statement that takes a key alone (`$1`).
+    fn key(name: &'static str, id: i64) -> StoreResult<ArgList> {
+        let mut values = Self::new();
+        values.put(name, id);
+        values.args()
+    }
+
     /// The values alone, for a statement written by hand.
     fn args(self) -> StoreResult<ArgList> {
         self.check()?;

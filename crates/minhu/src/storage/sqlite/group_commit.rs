@@ -5,8 +5,9 @@
 //! Every SQLite commit is an `fdatasync` (WAL, `synchronous=FULL`), and the disks measured do
 //! 1,700 to 8,200 of them a second: one registration per transaction cannot go faster than that,
 //! while ten rows per commit write six times as many. So registrations are queued to a committer
-//! that takes whatever is waiting (at most [`MAX_BATCH`]), opens one write transaction on the
-//! single write connection, writes them all with one statement per table, commits once and only
+//! that takes whatever is waiting (at most [`MAX_BATCH`]), opens one write transaction on its own
+//! write connection (`direct_write.rs`), writes them all with one statement per table, commits
+//! once and only
 //! then answers every request of the batch. If writing them together fails, the batch is rolled
 //! back and written again with each registration inside a `SAVEPOINT` of its own: the one that
 //! fails rolls back its own savepoint, including the day's number it drew, so the others still
@@ -40,7 +41,9 @@
 //! share, sat idle meanwhile. So the task runs on a single-threaded runtime on a thread of its
 //! own (`group-commit`): against the task on the HTTP workers, measured alternately at a
 //! million orders, `create` rose 8 % (3 pairs of runs) and `lifecycle` 9–20 % with its p99
-//! from 58–74 ms to 40–54 ms (docs/BENCHMARKS.md, fourth round).
+//! from 58–74 ms to 40–54 ms (docs/BENCHMARKS.md, fourth round). The round trips themselves
+//! went when the committer took a rusqlite connection of its own and ran the statements on this
+//! thread (`direct_write.rs`): `lifecycle` +60 %, `create` +23–30 % (seventh round).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
