@@ -442,3 +442,39 @@ async fn the_first_pages_rank_the_newest_two_thousand_matches() {
         );
     }
 }
+
+/// SQLite's order index merges its segments sixteen a level (migration 0008), and through
+/// forty one-order commits (a segment each, merged as they gather) it stays exactly what the
+/// search rows hold and finds every order.
+#[tokio::test]
+async fn sqlite_merges_the_order_index_sixteen_segments_a_level() {
+    use sqlx::Connection as _;
+    const ORDERS: usize = 40;
+    let (_dir, url, store) = db::sqlite_store().await;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let automerge: i64 = sqlx::query_scalar("SELECT v FROM order_fts_config WHERE k = 'automerge'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(automerge, 16);
+
+    let store: &dyn Store = store.as_ref();
+    let org = seed_org(store).await;
+    for i in 0..ORDERS {
+        let d = draft(&org, &format!("路灯不亮 sg{i}m"), "幸福路路灯晚上不亮。", 9);
+        register(store, &d, &org, day("2026-11-28")).await;
+    }
+    // FTS5 compares its index with the search rows it was built from and fails on a difference.
+    sqlx::query("INSERT INTO order_fts (order_fts, rank) VALUES ('integrity-check', 1)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let all = Scope::All;
+    assert_eq!(found(store, &text("路灯", false), &all).await.len(), ORDERS);
+    for i in [0, ORDERS / 2, ORDERS - 1] {
+        assert_eq!(
+            found(store, &text(&format!("sg{i}m"), false), &all).await,
+            vec![format!("路灯不亮 sg{i}m")]
+        );
+    }
+}

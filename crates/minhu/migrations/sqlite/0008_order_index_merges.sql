@@ -1,0 +1,14 @@
+-- FTS5 merges the order index's segments once sixteen of them share a level instead of four.
+--
+-- Every commit writes its new orders' terms out as a segment, and FTS5 merges segments into ever
+-- larger ones as they gather: with four a level, each term was rewritten about once per level,
+-- some ten levels at ten million orders. Under `minhu bench create` at 32 clients that merging
+-- was a third of the group committer's time at ten million orders (`fts5IndexMerge` 17.7 % of
+-- all samples), and a registration's commit waited for it. With sixteen a level there are half
+-- as many levels to rewrite through: alternating 15 s runs measured 4,262 and 4,240
+-- registrations/s against 2,847 and 3,075 at ten million, 3,951 and 4,048 against 2,129 and 2,970
+-- at a million (docs/BENCHMARKS.md, eighth round). A search reads more segments (at most fifteen
+-- a level, over fewer levels); at ten million the search benchmark measured the same at 32
+-- clients (48.9/s against 48.2/s). The setting is stored with the index, so `minhu gen` and a
+-- rebuild keep it. SQLite's alone: PostgreSQL's GIN index has no such setting to match.
+INSERT INTO order_fts (order_fts, rank) VALUES ('automerge', 16);
