@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-/// mimalloc instead of the C library's allocator: see docs/BENCHMARKS.md ("third round").
+/// mimalloc instead of the C library's allocator: see
+/// docs/bench/city-scale-rounds-3-to-6.md ("third round").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,7 +6,8 @@
 //! read connection's thread and back — two futex wakes, each an inter-processor interrupt on
 //! this 2-core VM, and a wait in the run queue for a core on a busy machine. Under `minhu bench
 //! create --clients 32` the four read threads, which did little else, took 14 % of the server's
-//! samples, and waking them 3 % more on the HTTP workers (docs/BENCHMARKS.md, fourth round).
+//! samples, and waking them 3 % more on the HTTP workers
+//! (docs/bench/city-scale-rounds-3-to-6.md, fourth round).
 //!
 //! Here the statement runs on the HTTP worker itself. That blocks the worker for as long as the
 //! read takes, which is why only reads of a few rows found by key come this way: the token's

@@ -6,8 +6,9 @@
 //! statements, so a batch of thirteen was some eighty such trips, each two futex wakes and a
 //! wait in the run queue of a busy 2-core machine. Under `minhu bench lifecycle` at 32 clients
 //! the write connection's thread was busy 40 % of the time and the committer 19 %, while
-//! every write of the server queued behind the two of them (docs/BENCHMARKS.md, sixth round).
-//! Here the committer runs each statement itself, on a connection its thread owns.
+//! every write of the server queued behind the two of them
+//! (docs/bench/city-scale-rounds-3-to-6.md, sixth round). Here the committer runs each statement
+//! itself, on a connection its thread owns.
 //!
 //! The statements are the shared ones (`shared/writes.rs` through [`WriteTx`]), bound with the
 //! values `Values` gathered, and their rows mapped by the shared functions through

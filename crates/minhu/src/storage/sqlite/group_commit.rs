@@ -41,9 +41,10 @@
 //! share, sat idle meanwhile. So the task runs on a single-threaded runtime on a thread of its
 //! own (`group-commit`): against the task on the HTTP workers, measured alternately at a
 //! million orders, `create` rose 8 % (3 pairs of runs) and `lifecycle` 9–20 % with its p99
-//! from 58–74 ms to 40–54 ms (docs/BENCHMARKS.md, fourth round). The round trips themselves
-//! went when the committer took a rusqlite connection of its own and ran the statements on this
-//! thread (`direct_write.rs`): `lifecycle` +60 %, `create` +23–30 % (seventh round).
+//! from 58–74 ms to 40–54 ms (docs/bench/city-scale-rounds-3-to-6.md, fourth round). The round
+//! trips themselves went when the committer took a rusqlite connection of its own and ran the
+//! statements on this thread (`direct_write.rs`): `lifecycle` +60 %, `create` +23–30 % (seventh
+//! round).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
