@@ -92,6 +92,9 @@ fn push_text_matches(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
     qb.push(")) s");
 }
 
+/// How many orders have a search document ([`Store::search_coverage`]).
+const COUNT_SEARCH_DOCUMENTS_SQL: &str = "SELECT COUNT(*) FROM order_search";
+
 /// Whether a plain search counts all its matches (see `list_orders_in`): on PostgreSQL it counts
 /// at most `COUNT_CAP`. The GIN index finds 物业's 80,000 matches at a million orders in 49 ms,
 /// but a `tsvector` match is rechecked in the rows themselves, and rechecking them all took

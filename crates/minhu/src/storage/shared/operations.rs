@@ -819,7 +819,7 @@ impl Store for BackendStore {
         let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
             .fetch_one(&self.read)
             .await?;
-        let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_search")
+        let indexed: i64 = sqlx::query_scalar(COUNT_SEARCH_DOCUMENTS_SQL)
             .fetch_one(&self.read)
             .await?;
         Ok((orders, indexed))
