@@ -6,11 +6,12 @@
 //! and syncs the database file while every registration queued behind it waits. Under load that
 //! was 12 % of the write thread's time (`perf` at a million orders, 32 clients registering).
 //!
-//! So the write connection only checkpoints as a last resort (when the log passes
-//! [`WRITER_CHECKPOINT_PAGES`]), and a connection of its own runs a `PASSIVE` checkpoint every
-//! [`CHECKPOINT_EVERY`]. A passive checkpoint takes no lock a writer or reader waits for: it
-//! copies what no reader still needs, and the writer starts the log again from its beginning
-//! once everything has been copied. Durability is unchanged: a commit is on disk once its log
+//! So the write connection checkpoints only when the log passes [`WRITER_CHECKPOINT_PAGES`],
+//! and a connection of its own runs a `PASSIVE` checkpoint every [`CHECKPOINT_EVERY`]. A passive
+//! checkpoint takes no lock a writer or reader waits for: it copies what no reader still needs.
+//! The writer starts the log again from its beginning only if its transaction began with every
+//! frame already copied, which never happens while it commits back to back; under steady writes
+//! that is after its own checkpoint. Durability is unchanged: a commit is on disk once its log
 //! frames are synced, which the committing connection still does (`synchronous = FULL`).
 
 use std::time::Duration;
@@ -22,8 +23,8 @@ use tokio::task::AbortHandle;
 /// How often the checkpoint connection copies the log into the database file.
 ///
 /// Under steady writes the log starts again from its beginning only at the write connection's
-/// own checkpoint at [`WRITER_CHECKPOINT_PAGES`] (some reader always holds the log otherwise),
-/// and that checkpoint, inside a commit, copies whatever this connection has not copied yet and
+/// own checkpoint at [`WRITER_CHECKPOINT_PAGES`] (see the module's documentation), and that
+/// checkpoint, inside a commit, copies whatever this connection has not copied yet and
 /// syncs the database file: the longer the interval, the longer that commit. Under `create` at
 /// 32 clients (about 25,000 pages of log a second) every 200 ms gave commits of up to 60-250 ms
 /// and a p99 of 57-58 ms; every 100 ms a p99 of 40 ms at the same rate; every 50 ms 29-34 ms, but
@@ -81,8 +82,8 @@ async fn run(mut connection: SqliteConnection, options: SqliteConnectOptions) {
         {
             Ok((busy, log, copied)) => {
                 // The log's length in pages and how many of them are in the database file:
-                // under steady writes the log starts again only at the writer's own
-                // checkpoint (`WRITER_CHECKPOINT_PAGES`), as some reader always holds it.
+                // under steady writes the log starts again only after the writer's own
+                // checkpoint (`WRITER_CHECKPOINT_PAGES`; see the module's documentation).
                 tracing::debug!(busy, log, copied, "checkpoint");
             }
             Err(sqlx::Error::WorkerCrashed) => {
