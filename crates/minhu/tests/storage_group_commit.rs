@@ -130,7 +130,7 @@ async fn concurrent_registrations_share_commits_and_keep_their_own_results_on_sq
 
 /// The write connection leaves checkpoints to a connection of its own: committed pages reach the
 /// database file (not only the write-ahead log) without anyone committing more, long before
-/// the write connection's own threshold of 20,000 log pages.
+/// the write connection's own threshold of 60,000 log pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn committed_pages_are_checkpointed_in_the_background_on_sqlite() {
     let (dir, _, store) = db::sqlite_store().await;
@@ -183,7 +183,8 @@ async fn a_lone_registration_commits_at_once_on_sqlite() {
             creates: 1,
             transitions: 0,
             audit_lines: 0,
-            rewritten_alone: 0
+            rewritten_alone: 0,
+            idle_merges: 0
         }
     );
     // No batching timer: one fsync, not a wait for company.

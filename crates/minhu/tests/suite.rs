@@ -39,6 +39,7 @@ mod service_reference;
 mod storage_direct_reads;
 mod storage_group_commit;
 mod storage_group_transitions;
+mod storage_index_merge;
 mod storage_knowledge;
 mod storage_orders;
 mod storage_org;

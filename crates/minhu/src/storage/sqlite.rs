@@ -16,6 +16,7 @@ mod checkpoint;
 mod direct_read;
 mod direct_write;
 mod group_commit;
+mod index_merge;
 mod read_pool;
 
 use checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};

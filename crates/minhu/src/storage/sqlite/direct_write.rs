@@ -91,6 +91,11 @@ pub(super) struct DirectTx<'c> {
 }
 
 impl DirectTx<'_> {
+    /// Rows changed on the connection since it opened (`sqlite3_total_changes64`).
+    pub(super) fn total_changes(&self) -> u64 {
+        self.connection.total_changes()
+    }
+
     /// Commits: once this returns, the transaction is on disk (`synchronous = FULL`).
     pub(super) fn commit(self) -> StoreResult<()> {
         self.connection
