@@ -45,6 +45,11 @@
 //! trips themselves went when the committer took a rusqlite connection of its own and ran the
 //! statements on this thread (`direct_write.rs`): `lifecycle` +60 %, `create` +23–30 % (seventh
 //! round).
+//!
+//! **Between batches.** Once no work has come for [`IDLE_BEFORE_MERGE`], the committer merges
+//! the order index's FTS5 segments a step at a time, in transactions of its own
+//! (`index_merge.rs`), until work comes or FTS5 finds nothing to merge: the merging of a large
+//! level of the index then happens while nobody waits, not inside a registration's commit.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
