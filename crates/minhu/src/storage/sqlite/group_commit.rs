@@ -60,7 +60,7 @@ use minhu_domain::{Order, OrderAggregate};
 use tokio::sync::{mpsc, oneshot};
 
 use super::direct_write::{DirectTx, DirectWriter};
-use super::index_merge::IdleMerges;
+use super::index_merge::merge_step;
 use super::{
     ArgList, NewAuditEntry, NewOrder, Pool, SearchRows, StoreError, StoreResult, TransitionWrite,
     WriteTx, audit_insert, insert_new_order_rows, insert_new_orders, write_search_rows,
@@ -283,8 +283,10 @@ async fn run(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut logged = (Instant::now(), GroupCommitStats::default());
     let mut writer: Option<DirectWriter> = None;
-    let mut merges = IdleMerges::new();
-    while let Some(first) = next_job(&mut jobs, writer.as_mut(), &mut merges, &counters).await {
+    // Whether the order index may have merging to do: set by each commit (it added a segment),
+    // cleared by a step that found nothing to merge or failed.
+    let mut merge_due = false;
+    while let Some(first) = next_job(&mut jobs, writer.as_mut(), &mut merge_due, &counters).await {
         batch.push(first);
         if writer.is_none() {
             match DirectWriter::open(path.as_deref(), pool.clone()) {
@@ -300,7 +302,7 @@ async fn run(
             continue;
         };
         commit_batch(writer, &mut jobs, &mut batch, &counters).await;
-        merges.committed();
+        merge_due = true;
         if logged.0.elapsed() >= LOG_EVERY {
             let now = counters.stats();
             let (creates, transitions, audit_lines, commits) = (
@@ -345,30 +347,38 @@ async fn run(
 async fn next_job(
     jobs: &mut mpsc::Receiver<Job>,
     writer: Option<&mut DirectWriter>,
-    merges: &mut IdleMerges,
+    merge_due: &mut bool,
     counters: &Counters,
 ) -> Option<Job> {
     if let Some(writer) = writer
-        && merges.is_due()
+        && *merge_due
     {
         if let Ok(job) = tokio::time::timeout(IDLE_BEFORE_MERGE, jobs.recv()).await {
             return job;
         }
-        while merges.is_due() {
+        while *merge_due {
             match jobs.try_recv() {
                 Ok(job) => return Some(job),
                 Err(mpsc::error::TryRecvError::Disconnected) => return None,
-                Err(mpsc::error::TryRecvError::Empty) => match merges.step(writer).await {
-                    Ok(step) => {
-                        counters
-                            .idle_merge_micros
-                            .fetch_add(step.micros, Ordering::Relaxed);
-                        if step.merged {
-                            counters.idle_merges.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    Err(err) => tracing::warn!(%err, "merging the order index while idle"),
-                },
+                Err(mpsc::error::TryRecvError::Empty) => {}
+            }
+            let started = Instant::now();
+            let merged = merge_step(writer).await;
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            counters
+                .idle_merge_micros
+                .fetch_add(micros, Ordering::Relaxed);
+            // Nothing to merge, or the step failed (another process holds the write lock): not
+            // tried again before the next commit.
+            *merge_due = match merged {
+                Ok(merged) => merged,
+                Err(err) => {
+                    tracing::warn!(%err, "merging the order index while idle");
+                    false
+                }
+            };
+            if *merge_due {
+                counters.idle_merges.fetch_add(1, Ordering::Relaxed);
             }
         }
     }

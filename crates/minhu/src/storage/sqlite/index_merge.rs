@@ -26,66 +26,21 @@
 //! benchmark's full load FTS5's own steps do the merging, and `crisismerge` bounds the segments a
 //! level gathers.
 
-use std::time::Instant;
-
 use super::direct_write::DirectWriter;
 use super::{ArgList, StoreResult, WriteTx};
 
 /// Pages of merged index (about 4 KB each) one idle step writes at most: long enough that the
 /// step's own commit is a small part of it, short enough that a request arriving meanwhile
 /// hardly notices.
-pub(super) const IDLE_MERGE_PAGES: i64 = 128;
+const IDLE_MERGE_PAGES: i64 = 128;
 
 /// FTS5's command to merge up to `?1` pages of the order index.
 const MERGE_STEP_SQL: &str = "INSERT INTO order_fts (order_fts, rank) VALUES ('merge', ?1)";
 
-/// Whether the index may have merging left to do: true after each commit (it added a segment),
-/// false once a step found nothing to merge.
-#[derive(Debug)]
-pub(super) struct IdleMerges {
-    due: bool,
-}
-
-/// What one idle step did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct MergeStep {
-    /// FTS5 merged something (its total of changed rows rose by 2 or more, as its documentation
-    /// says to test).
-    pub(super) merged: bool,
-    pub(super) micros: u64,
-}
-
-impl IdleMerges {
-    /// Due at first: the index may have been left with merging to do.
-    pub(super) fn new() -> Self {
-        Self { due: true }
-    }
-
-    /// Whether a step is worth trying while the queue is empty.
-    pub(super) fn is_due(&self) -> bool {
-        self.due
-    }
-
-    /// A commit added to the index.
-    pub(super) fn committed(&mut self) {
-        self.due = true;
-    }
-
-    /// Merges up to [`IDLE_MERGE_PAGES`] pages in a transaction of its own. A step that merged
-    /// nothing, or failed (another process holds the write lock), is not tried again before the
-    /// next commit.
-    pub(super) async fn step(&mut self, writer: &mut DirectWriter) -> StoreResult<MergeStep> {
-        let started = Instant::now();
-        let merged = merge_once(writer).await;
-        self.due = matches!(merged, Ok(true));
-        Ok(MergeStep {
-            merged: merged?,
-            micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        })
-    }
-}
-
-async fn merge_once(writer: &mut DirectWriter) -> StoreResult<bool> {
+/// Merges up to [`IDLE_MERGE_PAGES`] pages of the order index in a transaction of its own.
+/// Answers whether FTS5 merged anything: its total of changed rows rises by 2 or more when it
+/// did, as its documentation says to test.
+pub(super) async fn merge_step(writer: &mut DirectWriter) -> StoreResult<bool> {
     let mut tx = writer.begin().await?;
     let before = tx.total_changes();
     let args: ArgList = vec![rusqlite::types::Value::Integer(IDLE_MERGE_PAGES)];
