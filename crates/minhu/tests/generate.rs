@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
+use crate::storage_deferred_indexes::order_table_indexes;
 use crate::support::db;
 
 use std::collections::{BTreeSet, HashMap};
@@ -40,6 +41,7 @@ async fn generated_history_is_deterministic_valid_and_searchable() {
         let app = App::new(db.store.clone(), config);
         seed_demo(&app, "password").await.unwrap();
         let first_generated = app.store.generator_start().await.unwrap().next_order_id;
+        let indexes = order_table_indexes(db.backend, &db.url).await;
         let options = GenOptions {
             orders: ORDERS,
             seed: 7,
@@ -54,6 +56,13 @@ async fn generated_history_is_deterministic_valid_and_searchable() {
             started.elapsed().as_secs_f64()
         );
         assert_eq!(report.orders, ORDERS, "{backend}");
+        // The load into the small demo city built the order tables' indexes at its end.
+        assert!(report.deferred_indexes >= 10, "{backend}: {report:?}");
+        assert_eq!(
+            order_table_indexes(db.backend, &db.url).await,
+            indexes,
+            "{backend}"
+        );
 
         // Every generated order keeps the invariants; collect what the other checks need.
         let categories: HashMap<i64, String> = app

@@ -36,6 +36,7 @@ mod durability;
 mod generate;
 mod repeats_labelled;
 mod service_reference;
+mod storage_deferred_indexes;
 mod storage_direct_reads;
 mod storage_group_commit;
 mod storage_group_transitions;

@@ -50,6 +50,13 @@ pub(super) async fn run(
         report.last_day.map(|d| d.to_string()).unwrap_or_default(),
         report.orders as f64 / seconds.max(f64::MIN_POSITIVE)
     );
+    if report.deferred_indexes > 0 {
+        println!(
+            "Of that, {:.1} s built the {} indexes of the order tables left out during the load.",
+            report.index_build.as_secs_f64(),
+            report.deferred_indexes
+        );
+    }
     if knowledge > 0 {
         let bar = progress_bar(knowledge, "entries");
         let started = std::time::Instant::now();

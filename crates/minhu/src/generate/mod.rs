@@ -4,6 +4,8 @@
 //! threads each take a run of consecutive days, compose the orders' words ([`texts`]), live
 //! each order through the domain's pure lifecycle functions ([`flow`]) and cut its search
 //! document; the main task writes the finished rows in bulk ([`Store::bulk_insert_orders`]).
+//! A load larger than the city it goes into leaves the order tables' non-unique indexes out
+//! while it writes and builds them at its end ([`Store::defer_order_indexes`]).
 //! Ids and numbers are fixed before the work is shared out, and each run of days has its own
 //! random generator seeded from the seed and the run's index, so the same seed on the same
 //! database gives the same orders whatever the threads do.
@@ -64,6 +66,10 @@ pub struct GenReport {
     pub history_lines: u64,
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
+    /// Indexes dropped for the load and built at its end (0 if the city was larger).
+    pub deferred_indexes: u64,
+    /// The time it took to build them, part of the load's.
+    pub index_build: std::time::Duration,
 }
 
 /// A leaf category with what drawing it needs.
@@ -370,6 +376,39 @@ pub async fn generate(
         last_day: days.last().map(|d| d.date),
         ..GenReport::default()
     };
+    // A load larger than the city builds the order tables' indexes once at its end: a sort
+    // each, instead of an insert at a random place of each index per row.
+    let existing_orders = start.next_order_id.saturating_sub(1);
+    if existing_orders < i64::try_from(options.orders).unwrap_or(i64::MAX) {
+        report.deferred_indexes = app.store.defer_order_indexes().await?;
+    }
+    let written = write_batches(app, &mut receiver, total_chunks, &mut report, progress).await;
+    // Built again even if the load failed; what cannot be built now is built at the next start.
+    let indexes_started = std::time::Instant::now();
+    let restored = app.store.restore_deferred_indexes().await;
+    report.index_build = indexes_started.elapsed();
+    let next_index = written?;
+    restored?;
+    for worker in workers {
+        if worker.join().is_err() {
+            return Err(anyhow!("a generator thread panicked"));
+        }
+    }
+    if next_index < total_chunks {
+        return Err(anyhow!("the generator threads stopped early"));
+    }
+    Ok(report)
+}
+
+/// Writes the runs of days as they come, in order, several to a transaction; returns how many
+/// runs were written.
+async fn write_batches(
+    app: &App,
+    receiver: &mut tokio::sync::mpsc::Receiver<(usize, GeneratedBatch)>,
+    total_chunks: usize,
+    report: &mut GenReport,
+    progress: impl Fn(u64),
+) -> anyhow::Result<usize> {
     let mut waiting: BTreeMap<usize, GeneratedBatch> = BTreeMap::new();
     let mut next_index = 0;
     while next_index < total_chunks {
@@ -401,15 +440,7 @@ pub async fn generate(
             progress(n);
         }
     }
-    for worker in workers {
-        if worker.join().is_err() {
-            return Err(anyhow!("a generator thread panicked"));
-        }
-    }
-    if next_index < total_chunks {
-        return Err(anyhow!("the generator threads stopped early"));
-    }
-    Ok(report)
+    Ok(next_index)
 }
 
 /// Weights of the leaves for a month and weather.

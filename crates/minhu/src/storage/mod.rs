@@ -318,6 +318,12 @@ pub trait Store: Send + Sync + 'static {
     /// Not for live traffic: on SQLite the transaction is not synced to disk (a re-runnable bulk
     /// load).
     async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()>;
+    /// Drops the non-unique indexes of the order tables for a bulk load, recording each with
+    /// the statement that creates it; returns how many. [`Store::restore_deferred_indexes`]
+    /// builds them again, and so does the next [`Store::migrate`] if a load stops half-way.
+    async fn defer_order_indexes(&self) -> StoreResult<u64>;
+    /// Creates every index a bulk load deferred; returns how many.
+    async fn restore_deferred_indexes(&self) -> StoreResult<u64>;
     /// Brings the query planner's statistics up to date after a bulk load: `ANALYZE` on
     /// PostgreSQL, `PRAGMA optimize` on SQLite.
     async fn refresh_statistics(&self) -> StoreResult<()>;

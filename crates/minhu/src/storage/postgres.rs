@@ -54,6 +54,7 @@ include!("shared/order_reads.rs");
 include!("shared/search.rs");
 include!("shared/knowledge.rs");
 include!("shared/generate.rs");
+include!("shared/bulk_indexes.rs");
 
 /// The orders of a list, joined, with a text, to its `tsvector` match, the relevance as `s.search_score`
 /// (`ts_rank` with the weights the generated columns carry: title A, caller B, body D). Units

@@ -100,6 +100,7 @@ include!("shared/order_reads.rs");
 include!("shared/search.rs");
 include!("shared/knowledge.rs");
 include!("shared/generate.rs");
+include!("shared/bulk_indexes.rs");
 
 /// Joins an order list to the FTS5 match of `text`, its relevance as `s.search_score`: BM25
 /// with the title weighing 4, the caller's name 2 and the body 1 (lower is better).

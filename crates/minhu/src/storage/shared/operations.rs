@@ -15,7 +15,10 @@ impl Store for BackendStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        run_migrations(&self.write).await
+        run_migrations(&self.write).await?;
+        // A bulk load that stopped half-way left its indexes to build (bulk_indexes.rs).
+        restore_deferred_indexes_of(&self.write).await?;
+        Ok(())
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -932,6 +935,14 @@ impl Store for BackendStore {
 
     async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()> {
         bulk_insert_batch(&self.write, batch).await
+    }
+
+    async fn defer_order_indexes(&self) -> StoreResult<u64> {
+        defer_order_indexes_of(&self.write).await
+    }
+
+    async fn restore_deferred_indexes(&self) -> StoreResult<u64> {
+        restore_deferred_indexes_of(&self.write).await
     }
 }
 
