@@ -29,6 +29,7 @@ const TABLES: &[&str] = &[
     "audit_log",
     "calendar_days",
     "categories",
+    "deferred_indexes",
     "dispatch_catalogue",
     "knowledge_entries",
     "knowledge_events",
