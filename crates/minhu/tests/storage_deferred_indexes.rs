@@ -3,45 +3,42 @@
 //! and a load that stopped half-way gets its indexes back at the next start of the store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sqlx::{Connection as _, Row as _};
+use sqlx::Connection as _;
 
 use crate::support::builders::{day, lamp_order, register_event, seed_org};
 use crate::support::db::{self, Backend};
 
 /// `(name, definition)` of every index of the order tables, by name.
 pub async fn order_table_indexes(backend: Backend, url: &str) -> Vec<(String, String)> {
-    let rows: Vec<(String, String)> = match backend {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('orders', 'assignments', 'order_history', 'order_search') \
+             ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT indexname::text, indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() \
+             AND tablename IN ('orders', 'assignments', 'order_history', 'order_search') \
+             ORDER BY indexname"
+        }
+    };
+    match backend {
         Backend::Sqlite => {
             let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
-            sqlx::query(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-                 AND tbl_name IN ('orders', 'assignments', 'order_history', 'order_search') \
-                 ORDER BY name",
-            )
-            .fetch_all(&mut connection)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| (row.get(0), row.get(1)))
-            .collect()
+            sqlx::query_as(sql)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap()
         }
         Backend::Postgres => {
             let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query(
-                "SELECT indexname::text, indexdef FROM pg_indexes \
-                 WHERE schemaname = current_schema() \
-                 AND tablename IN ('orders', 'assignments', 'order_history', 'order_search') \
-                 ORDER BY indexname",
-            )
-            .fetch_all(&mut connection)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| (row.get(0), row.get(1)))
-            .collect()
+            sqlx::query_as(sql)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap()
         }
-    };
-    rows
+    }
 }
 
 fn is_unique(definition: &str) -> bool {
