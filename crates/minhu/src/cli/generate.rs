@@ -1,4 +1,4 @@
-//! `minhu gen`: the order history generator, with a progress bar and the rate at the end.
+//! `minhu gen`: the order history generator, with its progress (a bar, or a plain line in a log) and the rate at the end.
 
 use std::process::ExitCode;
 
@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::maintenance::seed_demo_city;
 use super::open;
+use super::progress::Progress;
 use crate::config::Config;
 use crate::demo;
 use crate::generate::knowledge::generate_knowledge;
@@ -31,7 +32,7 @@ pub(super) async fn run(
         "Generating {orders} orders over {years} years (seed {seed}) into {} …",
         crate::storage::redact_url(&url)
     );
-    let bar = progress_bar(orders, "orders");
+    let bar = Progress::new(orders, "orders");
     let started = std::time::Instant::now();
     let options = GenOptions {
         orders,
@@ -40,7 +41,7 @@ pub(super) async fn run(
         now: now.unwrap_or_else(|| app.now()),
     };
     let report = generate(&app, &options, |n| bar.inc(n)).await?;
-    bar.finish_and_clear();
+    bar.finish();
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "Generated {} orders ({} history lines) from {} to {} in {seconds:.1} s: {:.0} orders/s.",
@@ -58,10 +59,10 @@ pub(super) async fn run(
         );
     }
     if knowledge > 0 {
-        let bar = progress_bar(knowledge, "entries");
+        let bar = Progress::new(knowledge, "entries");
         let started = std::time::Instant::now();
         let made = generate_knowledge(&app, knowledge, seed, |n| bar.inc(n)).await?;
-        bar.finish_and_clear();
+        bar.finish();
         let seconds = started.elapsed().as_secs_f64();
         println!(
             "Added {made} knowledge entries in {seconds:.1} s: {:.0} entries/s.",
@@ -75,15 +76,4 @@ pub(super) async fn run(
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  eta {{eta}}"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar
 }

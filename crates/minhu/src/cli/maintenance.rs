@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::open;
+use super::progress::Progress;
 use crate::config::Config;
 use crate::demo::{self, DemoSummary};
 use crate::service::App;
@@ -188,18 +189,12 @@ pub(super) async fn reindex(config: Config, missing: bool) -> anyhow::Result<Exi
          Indexing {todo}…",
         added
     );
-    let bar = indicatif::ProgressBar::new(u64::try_from(todo).unwrap_or(0));
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} orders  {per_sec}  eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = Progress::new(u64::try_from(todo).unwrap_or(0), "orders");
     let started = std::time::Instant::now();
     let done = app
         .reindex_orders(missing, 1000, |step| bar.inc(step.indexed))
         .await?;
-    bar.finish_and_clear();
+    bar.finish();
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "Indexed {done} orders in {seconds:.1} s ({:.0} orders/s).",

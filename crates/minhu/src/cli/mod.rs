@@ -8,6 +8,7 @@ mod bench;
 mod calendar;
 mod generate;
 mod maintenance;
+mod progress;
 mod serve;
 mod user;
 
