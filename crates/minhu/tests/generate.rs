@@ -235,3 +235,81 @@ async fn generated_history_is_deterministic_valid_and_searchable() {
         }
     }
 }
+
+/// Orders of a load of several runs (a run is 2,000 orders), so that PostgreSQL's two load
+/// transactions write at once.
+const MANY_RUN_ORDERS: u64 = 8_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_of_several_runs_writes_every_order_once_and_moves_the_ids_past_them() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+    for db in db::all_backends().await {
+        let backend = db.backend.name();
+        let config = Config {
+            database_url: db.url.clone(),
+            ..Config::default()
+        };
+        let app = App::new(db.store.clone(), config);
+        seed_demo(&app, "password").await.unwrap();
+        let before = app.store.generator_start().await.unwrap();
+        let options = GenOptions {
+            orders: MANY_RUN_ORDERS,
+            seed: 11,
+            years: 1,
+            now,
+        };
+        let counted = std::sync::atomic::AtomicU64::new(0);
+        let report = generate(&app, &options, |n| {
+            counted.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        })
+        .await
+        .unwrap();
+        assert_eq!(report.orders, MANY_RUN_ORDERS, "{backend}");
+        assert_eq!(counted.into_inner(), MANY_RUN_ORDERS, "{backend}: progress");
+        let after = app.store.generator_start().await.unwrap();
+        let last = before.next_order_id + i64::try_from(MANY_RUN_ORDERS).unwrap() - 1;
+        assert_eq!(after.next_order_id, last + 1, "{backend}");
+        // Every id of the load holds an order: no run was written twice or left out.
+        let mut numbers = BTreeSet::new();
+        for id in before.next_order_id..=last {
+            let order = app.store.find_order(id).await.unwrap();
+            let order = order.unwrap_or_else(|| panic!("{backend}: no order {id}"));
+            assert!(numbers.insert(order.order.number.clone()), "{backend}");
+        }
+
+        // A registration afterwards takes an id after the load's: the identity sequences were
+        // moved past every run's ids, whichever transaction committed last.
+        let agent = app
+            .store
+            .find_user_by_username("agent1")
+            .await
+            .unwrap()
+            .unwrap();
+        let agent = app.actor_for(&agent).await.unwrap();
+        let sample = app.store.find_order(last).await.unwrap().unwrap().order;
+        let new = NewOrder {
+            channel: sample.channel,
+            citizen: sample.citizen.clone(),
+            order_type: sample.order_type,
+            category_id: sample.category_id,
+            title: "多批生成之后的新工单".to_owned(),
+            content: "来电人反映楼道灯不亮。".to_owned(),
+            tags: Vec::new(),
+            urgency: sample.urgency,
+            location: Location {
+                district_id: sample.location.district_id,
+                street_id: sample.location.street_id,
+                community_id: sample.location.community_id,
+                address: sample.location.address.clone(),
+                longitude: None,
+                latitude: None,
+            },
+        };
+        let created = app.register_order(&agent, new).await.unwrap();
+        assert!(
+            created.order.id > last,
+            "{backend}: id {}",
+            created.order.id
+        );
+    }
+}

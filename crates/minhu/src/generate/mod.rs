@@ -21,6 +21,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone as _, Utc};
 use chrono_tz::Tz;
+use futures::StreamExt as _;
 use minhu_domain::policy::resolve_limits;
 use minhu_domain::{
     Actor, Calendar, CallerTag, Channel, Limits, Location, NewOrder, Order, OrderType, PolicyRule,
@@ -400,8 +401,14 @@ pub async fn generate(
     Ok(report)
 }
 
-/// Writes the runs of days as they come, in order, several to a transaction; returns how many
-/// runs were written.
+/// Writes the runs of days as they come, in order, several to a transaction, with up to
+/// [`Store::bulk_writers`](crate::storage::Store::bulk_writers) transactions at a time; returns
+/// how many runs were written.
+///
+/// A run is taken off the channel only while the next one to write is missing: while every
+/// writer is busy and the next run is waiting, the channel fills and the generator threads wait.
+/// (Draining it regardless, as a first try at two writers did, held a run in eight in memory for
+/// good when the writers were the slower side: 3 KB per order.)
 async fn write_batches(
     app: &App,
     receiver: &mut tokio::sync::mpsc::Receiver<(usize, GeneratedBatch)>,
@@ -409,38 +416,75 @@ async fn write_batches(
     report: &mut GenReport,
     progress: impl Fn(u64),
 ) -> anyhow::Result<usize> {
+    let writers = app.store.bulk_writers().max(1);
     let mut waiting: BTreeMap<usize, GeneratedBatch> = BTreeMap::new();
+    let mut writing = futures::stream::FuturesUnordered::new();
     let mut next_index = 0;
-    while next_index < total_chunks {
-        let Some((index, batch)) = receiver.recv().await else {
-            break;
-        };
-        waiting.insert(index, batch);
-        while waiting.contains_key(&next_index) {
-            // The runs that are ready, in order, go into one transaction.
+    let mut written = 0;
+    loop {
+        // The runs that are ready, in order, go into one transaction, while a writer is free.
+        while writing.len() < writers && waiting.contains_key(&next_index) {
             let mut batch = GeneratedBatch::default();
+            let mut runs = 0;
             while batch.orders.len() < WRITE_ORDERS
                 && let Some(run) = waiting.remove(&next_index)
             {
                 batch.orders.extend(run.orders);
                 batch.sequences.extend(run.sequences);
                 next_index += 1;
+                runs += 1;
             }
-            app.store
-                .bulk_insert_orders(&batch)
-                .await
-                .context("writing generated orders")?;
-            let n = batch.orders.len() as u64;
-            report.orders += n;
-            report.history_lines += batch
-                .orders
-                .iter()
-                .map(|o| o.events.len() as u64)
-                .sum::<u64>();
-            progress(n);
+            writing.push(write_batch(app, batch, runs));
+        }
+        if written == total_chunks || (writing.is_empty() && next_index == total_chunks) {
+            break;
+        }
+        let receive = next_index < total_chunks && !waiting.contains_key(&next_index);
+        tokio::select! {
+            done = writing.next(), if !writing.is_empty() => {
+                let Some(done) = done else { continue };
+                let (runs, orders, history_lines) = done?;
+                written += runs;
+                report.orders += orders;
+                report.history_lines += history_lines;
+                progress(orders);
+            }
+            received = receiver.recv(), if receive => {
+                let Some((index, batch)) = received else {
+                    // The threads stopped early: finish what is being written, then stop.
+                    while let Some(done) = writing.next().await {
+                        let (runs, orders, history_lines) = done?;
+                        written += runs;
+                        report.orders += orders;
+                        report.history_lines += history_lines;
+                        progress(orders);
+                    }
+                    break;
+                };
+                waiting.insert(index, batch);
+            }
+            else => break,
         }
     }
-    Ok(next_index)
+    Ok(written)
+}
+
+/// Writes one transaction of runs; returns the runs, the orders and the history lines in it.
+async fn write_batch(
+    app: &App,
+    batch: GeneratedBatch,
+    runs: usize,
+) -> anyhow::Result<(usize, u64, u64)> {
+    app.store
+        .bulk_insert_orders(&batch)
+        .await
+        .context("writing generated orders")?;
+    let history_lines = batch
+        .orders
+        .iter()
+        .map(|o| o.events.len() as u64)
+        .sum::<u64>();
+    Ok((runs, batch.orders.len() as u64, history_lines))
 }
 
 /// Weights of the leaves for a month and weather.

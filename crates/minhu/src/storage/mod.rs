@@ -318,6 +318,10 @@ pub trait Store: Send + Sync + 'static {
     /// Not for live traffic: on SQLite the transaction is not synced to disk (a re-runnable bulk
     /// load).
     async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()>;
+    /// How many [`Store::bulk_insert_orders`] may run at once: one on SQLite, which writes one
+    /// transaction at a time; two on PostgreSQL, where one load transaction keeps one backend's
+    /// core busy while the generator's threads wait.
+    fn bulk_writers(&self) -> usize;
     /// Drops the non-unique indexes of the order tables for a bulk load, recording each with
     /// the statement that creates it; returns how many. [`Store::restore_deferred_indexes`]
     /// builds them again, and so does the next [`Store::migrate`] if a load stops half-way.

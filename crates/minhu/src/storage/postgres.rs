@@ -19,6 +19,11 @@ type BackendStore = PgStore;
 /// What [`Store::backend`] answers.
 const BACKEND_NAME: &str = "postgres";
 
+/// Load transactions of `minhu gen` at a time ([`Store::bulk_writers`]): with one, its backend
+/// kept one core busy and the generator's threads waited for it; two gave +11 % at 100,000
+/// orders (docs/BENCHMARKS.md, twelfth round).
+const BULK_WRITERS: usize = 2;
+
 /// A column type the shared row mapping reads (`ResultRow`): one sqlx decodes.
 trait ColumnValue: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> {}
 impl<T> ColumnValue for T where T: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> {}

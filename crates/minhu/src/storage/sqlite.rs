@@ -37,6 +37,10 @@ type BackendStore = SqliteStore;
 /// What [`Store::backend`] answers.
 const BACKEND_NAME: &str = "sqlite";
 
+/// Load transactions of `minhu gen` at a time ([`Store::bulk_writers`]): SQLite writes one
+/// transaction at a time.
+const BULK_WRITERS: usize = 1;
+
 /// A column type the shared row mapping reads (`ResultRow`): one both sqlx and rusqlite (the
 /// direct reads) decode.
 trait ColumnValue: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db> + rusqlite::types::FromSql {}

@@ -268,8 +268,16 @@ async fn bulk_insert_in(pool: &Pool, batch: &GeneratedBatch) -> StoreResult<()> 
         .await?;
     }
 
-    // Explicit ids on PostgreSQL: move the identity sequences past them.
+    // Explicit ids on PostgreSQL: move the identity sequences past them. Two load transactions
+    // may run at once (`BULK_WRITERS`), each with its own ids, committing in either order; the
+    // lock, held to the commit, lets one at a time set the sequences, so that the second's
+    // `MAX(id)` sees the first's rows and a sequence is never moved back. `setval` itself is
+    // not undone by a rollback.
     if BACKEND_NAME == "postgres" {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(BULK_SEQUENCE_LOCK)
+            .execute(&mut *tx)
+            .await?;
         for table in ["orders", "assignments"] {
             sqlx::query(AssertSqlSafe(format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
@@ -285,6 +293,10 @@ async fn bulk_insert_in(pool: &Pool, batch: &GeneratedBatch) -> StoreResult<()> 
     tx.commit().await?;
     Ok(())
 }
+
+/// The advisory lock (a key of PostgreSQL's one shared space of them) under which a load's
+/// transaction moves the identity sequences; "minhu.sq" in ASCII.
+const BULK_SEQUENCE_LOCK: i64 = 0x6d69_6e68_752e_7371;
 
 /// Sets how many bytes of new terms FTS5 gathers in memory before it writes them out as a
 /// segment of the index (a setting stored with the index). A load's transaction holds tens of

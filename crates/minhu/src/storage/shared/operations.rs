@@ -937,6 +937,10 @@ impl Store for BackendStore {
         bulk_insert_batch(&self.write, batch).await
     }
 
+    fn bulk_writers(&self) -> usize {
+        BULK_WRITERS
+    }
+
     async fn defer_order_indexes(&self) -> StoreResult<u64> {
         defer_order_indexes_of(&self.write).await
     }
