@@ -166,6 +166,17 @@ async fn generated_history_is_deterministic_valid_and_searchable() {
                     .await
                     .unwrap();
             assert!(tuples > 0.0, "orders analysed: reltuples {tuples}");
+            // And vacuumed: the loaded pages are all-visible, so that a count can read an index
+            // alone.
+            let unvacuumed: Vec<String> = sqlx::query_scalar(
+                "SELECT relname::text FROM pg_stat_user_tables \
+                 WHERE relname IN ('orders', 'order_search', 'order_history', 'assignments') \
+                 AND last_vacuum IS NULL ORDER BY relname",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            assert!(unvacuumed.is_empty(), "not vacuumed: {unvacuumed:?}");
         }
 
         // A registration afterwards gets the next number of its day.

@@ -328,8 +328,8 @@ pub trait Store: Send + Sync + 'static {
     async fn defer_order_indexes(&self) -> StoreResult<u64>;
     /// Creates every index a bulk load deferred; returns how many.
     async fn restore_deferred_indexes(&self) -> StoreResult<u64>;
-    /// Brings the query planner's statistics up to date after a bulk load: `ANALYZE` on
-    /// PostgreSQL, `PRAGMA optimize` on SQLite.
+    /// Brings the query planner's statistics up to date after a bulk load: `VACUUM (ANALYZE)`
+    /// on PostgreSQL, `PRAGMA optimize` on SQLite.
     async fn refresh_statistics(&self) -> StoreResult<()>;
 }
 

@@ -923,9 +923,14 @@ impl Store for BackendStore {
     async fn refresh_statistics(&self) -> StoreResult<()> {
         // PostgreSQL plans a freshly loaded table from no statistics at all until autovacuum
         // comes by: after `minhu gen` the detail view of an order ran at 68 requests/s instead
-        // of 428 with a single client at 100,000 orders, until an ANALYZE.
+        // of 428 with a single client at 100,000 orders, until an ANALYZE. The VACUUM marks the
+        // loaded pages all-visible (and sets their rows' hint bits) now rather than when
+        // autovacuum reaches tables of millions of new rows under live traffic: until then
+        // every first read of a page wrote it back, and counting the search documents at each
+        // start (`search_coverage`) read the whole search table instead of its primary key's
+        // index alone (docs/BENCHMARKS.md, twelfth round).
         let statement = if BACKEND_NAME == "postgres" {
-            "ANALYZE"
+            "VACUUM (ANALYZE)"
         } else {
             "PRAGMA optimize"
         };
