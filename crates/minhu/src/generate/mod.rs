@@ -443,21 +443,13 @@ async fn write_batches(
         tokio::select! {
             done = writing.next(), if !writing.is_empty() => {
                 let Some(done) = done else { continue };
-                let (runs, orders, history_lines) = done?;
-                written += runs;
-                report.orders += orders;
-                report.history_lines += history_lines;
-                progress(orders);
+                written += tally(done?, report, &progress);
             }
             received = receiver.recv(), if receive => {
                 let Some((index, batch)) = received else {
                     // The threads stopped early: finish what is being written, then stop.
                     while let Some(done) = writing.next().await {
-                        let (runs, orders, history_lines) = done?;
-                        written += runs;
-                        report.orders += orders;
-                        report.history_lines += history_lines;
-                        progress(orders);
+                        written += tally(done?, report, &progress);
                     }
                     break;
                 };
@@ -467,6 +459,19 @@ async fn write_batches(
         }
     }
     Ok(written)
+}
+
+/// Counts a written transaction's orders and history lines into the report and the progress;
+/// returns its runs.
+fn tally(
+    (runs, orders, history_lines): (usize, u64, u64),
+    report: &mut GenReport,
+    progress: &impl Fn(u64),
+) -> usize {
+    report.orders += orders;
+    report.history_lines += history_lines;
+    progress(orders);
+    runs
 }
 
 /// Writes one transaction of runs; returns the runs, the orders and the history lines in it.
