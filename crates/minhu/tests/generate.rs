@@ -188,24 +188,7 @@ async fn generated_history_is_deterministic_valid_and_searchable() {
             .unwrap();
         let agent = app.actor_for(&agent).await.unwrap();
         let sample = app.store.find_order(last - 1).await.unwrap().unwrap().order;
-        let new = NewOrder {
-            channel: sample.channel,
-            citizen: sample.citizen.clone(),
-            order_type: sample.order_type,
-            category_id: sample.category_id,
-            title: "生成之后的新工单".to_owned(),
-            content: "来电人反映小区路灯不亮。".to_owned(),
-            tags: Vec::new(),
-            urgency: sample.urgency,
-            location: Location {
-                district_id: sample.location.district_id,
-                street_id: sample.location.street_id,
-                community_id: sample.location.community_id,
-                address: sample.location.address.clone(),
-                longitude: None,
-                latitude: None,
-            },
-        };
+        let new = order_like(&sample, "生成之后的新工单", "来电人反映小区路灯不亮。");
         let created = app.register_order(&agent, new).await.unwrap();
         let today = created.order.number.get(..8).unwrap().to_owned();
         let previous = fingerprint
@@ -298,29 +281,34 @@ async fn a_load_of_several_runs_writes_every_order_once_and_moves_the_ids_past_t
             .unwrap();
         let agent = app.actor_for(&agent).await.unwrap();
         let sample = app.store.find_order(last).await.unwrap().unwrap().order;
-        let new = NewOrder {
-            channel: sample.channel,
-            citizen: sample.citizen.clone(),
-            order_type: sample.order_type,
-            category_id: sample.category_id,
-            title: "多批生成之后的新工单".to_owned(),
-            content: "来电人反映楼道灯不亮。".to_owned(),
-            tags: Vec::new(),
-            urgency: sample.urgency,
-            location: Location {
-                district_id: sample.location.district_id,
-                street_id: sample.location.street_id,
-                community_id: sample.location.community_id,
-                address: sample.location.address.clone(),
-                longitude: None,
-                latitude: None,
-            },
-        };
+        let new = order_like(&sample, "多批生成之后的新工单", "来电人反映楼道灯不亮。");
         let created = app.register_order(&agent, new).await.unwrap();
         assert!(
             created.order.id > last,
             "{backend}: id {}",
             created.order.id
         );
+    }
+}
+
+/// A new order of the same kind and place as `sample`, with its own title and text.
+fn order_like(sample: &minhu_domain::Order, title: &str, content: &str) -> NewOrder {
+    NewOrder {
+        channel: sample.channel,
+        citizen: sample.citizen.clone(),
+        order_type: sample.order_type,
+        category_id: sample.category_id,
+        title: title.to_owned(),
+        content: content.to_owned(),
+        tags: Vec::new(),
+        urgency: sample.urgency,
+        location: Location {
+            district_id: sample.location.district_id,
+            street_id: sample.location.street_id,
+            community_id: sample.location.community_id,
+            address: sample.location.address.clone(),
+            longitude: None,
+            latitude: None,
+        },
     }
 }
