@@ -39,11 +39,7 @@ const REQUIRED_USERS: &[&str] = &[
 async fn the_demo_city_is_complete_on_every_backend() {
     for db in db::all_backends().await {
         let backend = db.backend.name();
-        let config = Config {
-            database_url: db.url.clone(),
-            ..Config::default()
-        };
-        let app = App::new(db.store.clone(), config);
+        let app = db.app();
         let started = std::time::Instant::now();
         let summary = seed_demo(&app, "password")
             .await

@@ -11,10 +11,8 @@ use crate::support::db;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Datelike, TimeZone, Utc};
-use minhu::config::Config;
 use minhu::demo::seed_demo;
 use minhu::generate::{GenOptions, generate};
-use minhu::service::App;
 use minhu::storage::{OrderFilter, PageRequest, Scope, TextFilter};
 use minhu_domain::lifecycle::check_invariants;
 use minhu_domain::{Location, NewOrder, OrderState};
@@ -34,11 +32,7 @@ async fn generated_history_is_deterministic_valid_and_searchable() {
     let mut fingerprints: Vec<(&'static str, Fingerprint)> = Vec::new();
     for db in db::all_backends().await {
         let backend = db.backend.name();
-        let config = Config {
-            database_url: db.url.clone(),
-            ..Config::default()
-        };
-        let app = App::new(db.store.clone(), config);
+        let app = db.app();
         seed_demo(&app, "password").await.unwrap();
         let first_generated = app.store.generator_start().await.unwrap().next_order_id;
         let indexes = order_table_indexes(db.backend, &db.url).await;
@@ -239,11 +233,7 @@ async fn a_load_of_several_runs_writes_every_order_once_and_moves_the_ids_past_t
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
     for db in db::all_backends().await {
         let backend = db.backend.name();
-        let config = Config {
-            database_url: db.url.clone(),
-            ..Config::default()
-        };
-        let app = App::new(db.store.clone(), config);
+        let app = db.app();
         seed_demo(&app, "password").await.unwrap();
         let before = app.store.generator_start().await.unwrap();
         let options = GenOptions {

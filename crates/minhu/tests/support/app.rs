@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use minhu::config::Config;
 use minhu::service::App;
 use minhu::storage::{Category, NewCatalogueEntry, NewCategory, NewUnit};
 use minhu_domain::{Role, UnitInfo, UnitKind};
@@ -268,11 +267,7 @@ async fn seed(app: &App) -> Fixture {
 /// Seeds `db` and serves the API on a random local port.
 pub async fn start(db: TestDb) -> TestApp {
     eprintln!("== on {}", db.backend.name());
-    let config = Config {
-        database_url: db.url.clone(),
-        ..Config::default()
-    };
-    let app = App::new(db.store.clone(), config);
+    let app = db.app();
     let fixture = seed(&app).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -42,6 +42,17 @@ pub struct TestDb {
     _guard: Guard,
 }
 
+impl TestDb {
+    /// The app on this database, with the default configuration but for its URL.
+    pub fn app(&self) -> minhu::service::App {
+        let config = minhu::config::Config {
+            database_url: self.url.clone(),
+            ..minhu::config::Config::default()
+        };
+        minhu::service::App::new(self.store.clone(), config)
+    }
+}
+
 impl std::fmt::Debug for TestDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestDb")
