@@ -174,16 +174,13 @@ async fn generated_history_is_deterministic_valid_and_searchable() {
         }
 
         // A registration afterwards gets the next number of its day.
-        let agent = app
-            .store
-            .find_user_by_username("agent1")
-            .await
-            .unwrap()
-            .unwrap();
-        let agent = app.actor_for(&agent).await.unwrap();
-        let sample = app.store.find_order(last - 1).await.unwrap().unwrap().order;
-        let new = order_like(&sample, "生成之后的新工单", "来电人反映小区路灯不亮。");
-        let created = app.register_order(&agent, new).await.unwrap();
+        let (sample, created) = register_like(
+            &app,
+            last - 1,
+            "生成之后的新工单",
+            "来电人反映小区路灯不亮。",
+        )
+        .await;
         let today = created.order.number.get(..8).unwrap().to_owned();
         let previous = fingerprint
             .iter()
@@ -263,22 +260,43 @@ async fn a_load_of_several_runs_writes_every_order_once_and_moves_the_ids_past_t
 
         // A registration afterwards takes an id after the load's: the identity sequences were
         // moved past every run's ids, whichever transaction committed last.
-        let agent = app
-            .store
-            .find_user_by_username("agent1")
-            .await
-            .unwrap()
-            .unwrap();
-        let agent = app.actor_for(&agent).await.unwrap();
-        let sample = app.store.find_order(last).await.unwrap().unwrap().order;
-        let new = order_like(&sample, "多批生成之后的新工单", "来电人反映楼道灯不亮。");
-        let created = app.register_order(&agent, new).await.unwrap();
+        let (_, created) =
+            register_like(&app, last, "多批生成之后的新工单", "来电人反映楼道灯不亮。").await;
         assert!(
             created.order.id > last,
             "{backend}: id {}",
             created.order.id
         );
     }
+}
+
+/// Registers, as agent1, a new order of the same kind and place as order `sample_id`, with
+/// its own title and text; returns the sample and the new order.
+async fn register_like(
+    app: &minhu::service::App,
+    sample_id: i64,
+    title: &str,
+    content: &str,
+) -> (minhu_domain::Order, minhu_domain::OrderAggregate) {
+    let agent = app
+        .store
+        .find_user_by_username("agent1")
+        .await
+        .unwrap()
+        .unwrap();
+    let agent = app.actor_for(&agent).await.unwrap();
+    let sample = app
+        .store
+        .find_order(sample_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .order;
+    let created = app
+        .register_order(&agent, order_like(&sample, title, content))
+        .await
+        .unwrap();
+    (sample, created)
 }
 
 /// A new order of the same kind and place as `sample`, with its own title and text.
