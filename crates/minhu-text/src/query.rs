@@ -3,6 +3,7 @@
 //! positions and weights and a `tsquery` literal). Both are built here from the same terms, so the
 //! backends find the same things.
 
+use crate::memo::IndexTerms;
 use crate::segment::Segmenter;
 
 /// How much a field weighs in ranking (PostgreSQL's weight letters; FTS5 gets per-column
@@ -38,7 +39,7 @@ pub struct FieldTerms {
 
 impl FieldTerms {
     /// The terms of the texts, in order (several texts make one field: content and replies).
-    pub fn of<'a>(segmenter: &Segmenter, texts: impl IntoIterator<Item = &'a str>) -> Self {
+    pub fn of<'a>(segmenter: &impl IndexTerms, texts: impl IntoIterator<Item = &'a str>) -> Self {
         let terms = texts
             .into_iter()
             .flat_map(|text| segmenter.index_terms(text))

@@ -27,6 +27,7 @@ use minhu_domain::{
     Actor, Calendar, CallerTag, Channel, Limits, Location, NewOrder, Order, OrderType, PolicyRule,
     Role, UnitDirectory, UnitInfo, UnitKind, Urgency,
 };
+use minhu_text::TermMemo;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -46,6 +47,10 @@ const CHUNK_ORDERS: u64 = 2_000;
 /// one transaction, so that the indexes' pages and the full-text index are written out once for
 /// several runs rather than once for each.
 const WRITE_ORDERS: usize = 16_000;
+/// Clauses each generator thread remembers the terms of, in each of two generations
+/// ([`TermMemo`]): a city's stories, replies and places make some hundred thousand distinct
+/// clauses a million orders, and a clause takes about 250 bytes with its terms.
+const MEMO_CLAUSES: usize = 50_000;
 /// Assignment ids reserved per order (an order gets at most a few assignments).
 const ASSIGNMENT_IDS_PER_ORDER: i64 = 8;
 
@@ -357,13 +362,14 @@ pub async fn generate(
         let world = Arc::clone(&world);
         let sender = sender.clone();
         workers.push(std::thread::spawn(move || {
+            let terms = TermMemo::new(minhu_text::segmenter(), MEMO_CLAUSES);
             loop {
                 let next = match queue.lock() {
                     Ok(mut chunks) => chunks.next(),
                     Err(_) => None,
                 };
                 let Some(chunk) = next else { break };
-                let batch = generate_chunk(&world, &chunk);
+                let batch = generate_chunk(&world, &chunk, &terms);
                 if sender.blocking_send((chunk.index, batch)).is_err() {
                     break;
                 }
@@ -509,10 +515,9 @@ struct Recent {
     place: (usize, usize, usize),
 }
 
-/// Generates every order of one run of days.
-fn generate_chunk(world: &World, chunk: &Chunk) -> GeneratedBatch {
+/// Generates every order of one run of days; `terms` cuts the search documents.
+fn generate_chunk(world: &World, chunk: &Chunk, terms: &TermMemo<'_>) -> GeneratedBatch {
     let mut rng = StdRng::seed_from_u64(chunk.seed);
-    let segmenter = minhu_text::segmenter();
     let mut limits_cache: HashMap<(i64, OrderType, Urgency), Limits> = HashMap::new();
     let mut weights_cache: HashMap<(u32, bool), Vec<f64>> = HashMap::new();
     let mut phones: Vec<String> = Vec::new();
@@ -557,7 +562,7 @@ fn generate_chunk(world: &World, chunk: &Chunk) -> GeneratedBatch {
                     .iter()
                     .filter_map(|a| a.reply.as_deref())
                     .collect();
-                let search = order_document(segmenter, &life.aggregate.order, replies);
+                let search = order_document(terms, &life.aggregate.order, replies);
                 batch.orders.push(GeneratedOrder {
                     aggregate: life.aggregate,
                     events: life.events,

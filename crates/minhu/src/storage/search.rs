@@ -5,7 +5,7 @@
 //! `postgres.rs`.
 
 use minhu_domain::Order;
-use minhu_text::{FieldTerms, SearchQuery, Segmenter};
+use minhu_text::{FieldTerms, IndexTerms, SearchQuery};
 
 /// The words of one order, as stored in `order_search`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,8 +22,11 @@ pub struct OrderSearchDocument {
 
 /// The search document of `order` whose replies (the order's answer and the assignments'
 /// replies) are `replies`.
+///
+/// `segmenter` is the [`Segmenter`](minhu_text::Segmenter), or a [`TermMemo`](minhu_text::TermMemo) over it for a bulk
+/// load: the document is the same.
 pub fn order_document<'a>(
-    segmenter: &Segmenter,
+    segmenter: &impl IndexTerms,
     order: &'a Order,
     replies: impl IntoIterator<Item = &'a str>,
 ) -> OrderSearchDocument {
@@ -31,8 +34,9 @@ pub fn order_document<'a>(
     // words, which used to cut both a second time.
     let title_words = segmenter.index_terms(&order.title);
     let content_terms = segmenter.index_terms(&order.content);
-    let mut similarity = segmenter.similarity_words(title_words.iter().cloned());
-    similarity.extend(segmenter.similarity_words(content_terms.iter().cloned()));
+    let words = segmenter.segmenter();
+    let mut similarity = words.similarity_words(title_words.iter().cloned());
+    similarity.extend(words.similarity_words(content_terms.iter().cloned()));
     let mut title = FieldTerms {
         terms: segmenter.index_terms(&order.number),
     };

@@ -1,0 +1,78 @@
+//! The clause memo of a bulk load cuts every text into exactly the terms the segmenter gives it,
+//! however the clauses repeat and however small the memo is.
+
+use minhu_text::{IndexTerms, TermMemo, segmenter};
+use proptest::prelude::*;
+
+/// Pieces the texts are made of: clauses that repeat, words that run across punctuation-free
+/// joins, ASCII and full-width forms, connectors jieba keeps inside a word, and every kind of
+/// break the memo splits at (and some it must not).
+const PIECES: &[&str] = &[
+    "小区燃气味很重",
+    "幸福路路灯不亮",
+    "已经三天了",
+    "楼上装修噪音扰民",
+    "希望尽快处理",
+    "桂花东路128号",
+    "A-3栋",
+    "WiFi",
+    "ＡＢＣ１２３",
+    "①号井盖",
+    "5.4.5版",
+    "C++",
+    "张女士",
+    "市民称",
+    "，",
+    "。",
+    "：",
+    "；",
+    "、",
+    "（",
+    "）",
+    "！",
+    "？",
+    "“",
+    "”",
+    "《",
+    "》",
+    " ",
+    "\u{3000}",
+    ",",
+    "-",
+    ".",
+    "#",
+    "\n",
+    "\r\n",
+];
+
+fn text() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(PIECES), 0..24).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn the_memo_cuts_every_text_as_the_segmenter_does(
+        texts in prop::collection::vec(text(), 1..12),
+        capacity in 1usize..6,
+    ) {
+        let segmenter = segmenter();
+        let memo = TermMemo::new(segmenter, capacity);
+        // Twice over, so that the second pass is answered from the memo.
+        for text in texts.iter().chain(texts.iter()) {
+            prop_assert_eq!(memo.index_terms(text), segmenter.index_terms(text), "{:?}", text);
+        }
+    }
+}
+
+#[test]
+fn a_remembered_clause_gives_its_terms_again_in_another_text() {
+    let segmenter = segmenter();
+    let memo = TermMemo::new(segmenter, 100);
+    let first = "小区燃气味很重，请尽快处理。";
+    let second = "请尽快处理：幸福路路灯不亮";
+    assert_eq!(memo.index_terms(first), segmenter.index_terms(first));
+    assert_eq!(memo.index_terms(second), segmenter.index_terms(second));
+    assert!(memo.index_terms(second).contains(&"路灯".to_owned()));
+}
