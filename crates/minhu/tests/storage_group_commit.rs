@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use minhu::storage::{Store, StoreError};
-use minhu_domain::Order;
+use minhu::storage::{HistoryEntry, RegisteredOrder, Store, StoreError};
+use minhu_domain::{HistoryEvent, Order};
 
 use crate::support::builders::{day, lamp_order, register_event, seed_org};
 use crate::support::db;
@@ -31,19 +31,32 @@ async fn fire_and_check(store: Arc<dyn Store>, backend: &str) -> usize {
         if !valid {
             draft.category_id = 9_999_999;
         }
-        let events = vec![register_event(&draft, &org)];
+        // Every third one has a second line, so that each answer must hold its own lines.
+        let mut events = vec![register_event(&draft, &org)];
+        if i % 3 == 0 {
+            let mut noted = register_event(&draft, &org);
+            noted.text = Some(format!("补充说明 第{i}号"));
+            events.push(noted);
+        }
         let store = Arc::clone(&store);
         tasks.push(tokio::spawn(async move {
-            let result = store.create_order(&draft, &events, date).await;
-            (i, valid, draft, result)
+            let result = store.create_order_with_history(&draft, &events, date).await;
+            (i, valid, draft, events, result)
         }));
     }
 
-    let mut stored: Vec<(usize, Order)> = Vec::new();
+    let mut stored: Vec<(usize, Order, Vec<HistoryEntry>)> = Vec::new();
     for task in tasks {
-        let (i, valid, draft, result) = task.await.unwrap();
+        let (i, valid, draft, events, result) = task.await.unwrap();
         if valid {
-            let order = result.unwrap_or_else(|err| panic!("{backend}: create {i} failed: {err}"));
+            let RegisteredOrder { order, history } =
+                result.unwrap_or_else(|err| panic!("{backend}: create {i} failed: {err}"));
+            let answered: Vec<&HistoryEvent> = history.iter().map(|line| &line.event).collect();
+            assert_eq!(
+                answered,
+                events.iter().collect::<Vec<_>>(),
+                "{backend}: create {i} answers with its own history lines, in order"
+            );
             assert_eq!(
                 order,
                 Order {
@@ -53,7 +66,7 @@ async fn fire_and_check(store: Arc<dyn Store>, backend: &str) -> usize {
                 },
                 "{backend}: create {i} stored every field"
             );
-            stored.push((i, order));
+            stored.push((i, order, history));
         } else {
             assert!(
                 matches!(&result, Err(StoreError::InvalidReference { field }) if field == "category_id"),
@@ -66,7 +79,7 @@ async fn fire_and_check(store: Arc<dyn Store>, backend: &str) -> usize {
     assert_eq!(valid, CREATES - invalid);
 
     // Unique and without gaps: exactly 1..=valid for the day, whatever failed in between.
-    let mut numbers: Vec<String> = stored.iter().map(|(_, o)| o.number.clone()).collect();
+    let mut numbers: Vec<String> = stored.iter().map(|(_, o, _)| o.number.clone()).collect();
     numbers.sort();
     let expected: Vec<String> = (1..=valid).map(|n| format!("20261128{n:06}")).collect();
     assert_eq!(
@@ -76,14 +89,13 @@ async fn fire_and_check(store: Arc<dyn Store>, backend: &str) -> usize {
 
     // Each valid one is there with its history and its search document; the invalid ones left
     // nothing (the orders and the documents count exactly the valid ones).
-    for (i, order) in &stored {
+    for (i, order, answered) in &stored {
         let found = store.find_order(order.id).await.unwrap().unwrap();
         assert_eq!(&found.order, order, "{backend}: create {i} reads back");
         let history = store.order_history(order.id).await.unwrap();
         assert_eq!(
-            history.len(),
-            1,
-            "{backend}: create {i} has its history line"
+            &history, answered,
+            "{backend}: create {i}'s history lines read back as its answer gave them (ids too)"
         );
     }
     let valid_count = i64::try_from(valid).unwrap();

@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 use super::attachments::Upload;
 use super::{App, AppError, AppResult};
 use crate::storage::{
-    Attachment, HistoryEntry, OrderFilter, OrderListItem, OrderPage, PageRequest, Scope,
+    Attachment, HistoryEntry, OrderFilter, OrderListItem, OrderPage, PageRequest, RegisteredOrder,
+    Scope,
 };
 
 /// How much of the citizen a person may see on an order.
@@ -145,6 +146,17 @@ impl App {
 
     /// Registers a new order (登记) and gives it its number.
     pub async fn register_order(&self, actor: &Actor, new: NewOrder) -> AppResult<OrderAggregate> {
+        self.register_order_with_history(actor, new)
+            .await
+            .map(|(aggregate, _)| aggregate)
+    }
+
+    /// [`App::register_order`], with the order's first history lines as stored.
+    async fn register_order_with_history(
+        &self,
+        actor: &Actor,
+        new: NewOrder,
+    ) -> AppResult<(OrderAggregate, Vec<HistoryEntry>)> {
         let now = self.now();
         let limits = self
             .limits_for(new.category_id, new.order_type, new.urgency)
@@ -173,14 +185,15 @@ impl App {
         };
         let transition = lifecycle::register(&ctx, new)?;
         let local_date = calendar.local_date(now);
-        let order = self
+        let RegisteredOrder { order, history } = self
             .store
-            .create_order(&transition.order, &transition.events, local_date)
+            .create_order_with_history(&transition.order, &transition.events, local_date)
             .await?;
-        Ok(OrderAggregate {
+        let aggregate = OrderAggregate {
             order,
             assignments: Vec::new(),
-        })
+        };
+        Ok((aggregate, history))
     }
 
     /// Loads an order the actor may see, or `NotFound` (whether it does not exist or is out of
@@ -364,16 +377,17 @@ impl App {
 
     /// Registers a new order ([`App::register_order`]) and answers with its detail view, the
     /// citizen masked, built from what was written: a new order has no assignments, files,
-    /// parent or repeats, so only its history lines (for their ids) are read back. Reading the
+    /// parent or repeats, and its history lines come back from their insert. Reading the
     /// whole view again, as for any other order, was six statements of the eight a
-    /// registration cost.
+    /// registration cost; reading the history lines again was the last read of a registration,
+    /// a read transaction that under steady writes starts on a changed database (SQLite then
+    /// drops the connection's page cache and its file mapping).
     pub async fn register_order_detail(
         &self,
         actor: &Actor,
         new: NewOrder,
     ) -> AppResult<OrderDetail> {
-        let aggregate = self.register_order(actor, new).await?;
-        let history = self.store.order_history(aggregate.order.id).await?;
+        let (aggregate, history) = self.register_order_with_history(actor, new).await?;
         let relations = DetailRelations {
             history,
             attachments: Vec::new(),

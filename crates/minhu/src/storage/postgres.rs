@@ -193,7 +193,7 @@ async fn read_replies(store: &BackendStore, order_id: i64) -> StoreResult<Vec<(i
 /// Registers one order in a transaction of its own ([`Store::create_order`]): several app nodes
 /// share the database, so there is no single writer to gather registrations behind, and the
 /// day's counter row lock already orders them.
-async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order> {
+async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<RegisteredOrder> {
     let mut tx = begin_write(&store.write).await?;
     let stored = insert_new_orders(&mut tx, &[&new])
         .await?

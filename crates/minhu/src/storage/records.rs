@@ -192,6 +192,14 @@ pub struct HistoryEntry {
     pub event: HistoryEvent,
 }
 
+/// A registration as stored ([`Store::create_order_with_history`](super::Store)): the order
+/// with its id and number, and its first history lines with their ids, by id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredOrder {
+    pub order: Order,
+    pub history: Vec<HistoryEntry>,
+}
+
 /// Which orders a person may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {

@@ -335,7 +335,7 @@ async fn read_replies(store: &BackendStore, order_id: i64) -> StoreResult<Vec<(i
 
 /// Registers one order through the group committer ([`Store::create_order`]): it shares its
 /// durable commit with the registrations queued beside it (see `group_commit`).
-async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<Order> {
+async fn commit_new_order(store: &BackendStore, new: NewOrder) -> StoreResult<RegisteredOrder> {
     store.committer.submit(&store.write, new).await
 }
 

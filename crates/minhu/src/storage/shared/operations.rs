@@ -563,12 +563,12 @@ impl Store for BackendStore {
 
     // ---- orders ----
 
-    async fn create_order(
+    async fn create_order_with_history(
         &self,
         order: &Order,
         events: &[HistoryEvent],
         local_date: NaiveDate,
-    ) -> StoreResult<Order> {
+    ) -> StoreResult<RegisteredOrder> {
         // Cut the texts before taking the write lock (on SQLite, outside the batch the group
         // committer runs); the number, known only inside, is added there (it is one term).
         let doc = order_document(minhu_text::segmenter(), order, []);

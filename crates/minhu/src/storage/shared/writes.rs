@@ -374,6 +374,12 @@ impl FromResultRow for Order {
     }
 }
 
+impl FromResultRow for HistoryEntry {
+    fn from_row(row: &impl ResultRow) -> StoreResult<Self> {
+        history_from_row(row)
+    }
+}
+
 impl FromResultRow for Assignment {
     fn from_row(row: &impl ResultRow) -> StoreResult<Self> {
         assignment_from_row(row)
@@ -416,7 +422,10 @@ struct NewOrder {
 /// gaps. On SQLite one connection writes, and the numbers are drawn inside the same transaction
 /// (or savepoint) as the orders: if they fail and roll back, the counter rolls back with them
 /// and the next registration gets those numbers, so no gap opens.
-async fn insert_new_orders(tx: &mut impl WriteTx, news: &[&NewOrder]) -> StoreResult<Vec<Order>> {
+async fn insert_new_orders(
+    tx: &mut impl WriteTx,
+    news: &[&NewOrder],
+) -> StoreResult<Vec<RegisteredOrder>> {
     let mut docs = SearchRows::default();
     let orders = insert_new_order_rows(tx, news, &mut docs).await?;
     write_search_rows(tx, &docs.rows).await?;
@@ -429,7 +438,7 @@ async fn insert_new_order_rows(
     tx: &mut impl WriteTx,
     news: &[&NewOrder],
     docs: &mut SearchRows,
-) -> StoreResult<Vec<Order>> {
+) -> StoreResult<Vec<RegisteredOrder>> {
     if news.is_empty() {
         return Ok(Vec::new());
     }
@@ -499,21 +508,34 @@ async fn insert_new_order_rows(
         .zip(&orders)
         .flat_map(|(new, order)| new.events.iter().map(|event| (order.id, event)))
         .collect();
+    // The lines come back as stored (their ids) for the registration's answer, which would
+    // otherwise read them again after the commit.
+    let mut lines: std::collections::HashMap<i64, Vec<HistoryEntry>> =
+        std::collections::HashMap::with_capacity(orders.len());
     for run in prepared_runs(events.len()) {
         let mut values = Values::new();
         for (order_id, event) in &events[run.clone()] {
             put_history_values(&mut values, *order_id, event)?;
         }
-        let (sql, args) = multi_insert(values, "order_history", run.len())?;
-        tx.execute(&sql, args, true).await?;
+        let (mut sql, args) = multi_insert(values, "order_history", run.len())?;
+        sql.push_str(" RETURNING *");
+        let rows: Vec<HistoryEntry> = tx.fetch(&sql, args, true).await?;
+        for line in rows {
+            lines.entry(line.order_id).or_default().push(line);
+        }
     }
 
-    for (new, order) in news.iter().zip(&orders) {
+    let mut registered = Vec::with_capacity(orders.len());
+    for (new, order) in news.iter().zip(orders) {
         let mut doc = new.doc.clone();
         doc.title_terms = format!("{} {}", order.number, doc.title_terms);
         docs.push(order.id, doc);
+        // In the order an order's history is read (`ORDER BY id`); RETURNING promises none.
+        let mut history = lines.remove(&order.id).unwrap_or_default();
+        history.sort_unstable_by_key(|line| line.id);
+        registered.push(RegisteredOrder { order, history });
     }
-    Ok(orders)
+    Ok(registered)
 }
 
 /// The statement sizes a batch's rows are written in, each statement kept prepared: a batch of

@@ -56,15 +56,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use minhu_domain::{Order, OrderAggregate};
+use minhu_domain::OrderAggregate;
 use tokio::sync::{mpsc, oneshot};
 
 use super::direct_write::{DirectTx, DirectWriter};
 use super::index_merge::merge_step;
 use super::{
-    ArgList, NewAuditEntry, NewOrder, Pool, SearchRows, StoreError, StoreResult, TransitionWrite,
-    WriteTx, audit_insert, insert_new_order_rows, insert_new_orders, write_search_rows,
-    write_transition, write_transition_rows,
+    ArgList, NewAuditEntry, NewOrder, Pool, RegisteredOrder, SearchRows, StoreError, StoreResult,
+    TransitionWrite, WriteTx, audit_insert, insert_new_order_rows, insert_new_orders,
+    write_search_rows, write_transition, write_transition_rows,
 };
 
 /// The most pieces of work one commit takes. 64 orders write about 1 MB of pages at most; the
@@ -147,8 +147,8 @@ enum Work {
 
 /// What it answers.
 enum Done {
-    /// The stored order of a registration.
-    Registered(Box<Order>),
+    /// The stored order of a registration, with its history lines.
+    Registered(Box<RegisteredOrder>),
     /// The order and its assignments after a transition.
     Transitioned(Box<OrderAggregate>),
     /// An audit line is on disk.
@@ -187,9 +187,9 @@ impl GroupCommitter {
 
     /// Registers `new` in the next batch on `pool`'s write connection and waits until that
     /// batch has been committed (durably) or has failed.
-    pub(super) async fn submit(&self, pool: &Pool, new: NewOrder) -> StoreResult<Order> {
+    pub(super) async fn submit(&self, pool: &Pool, new: NewOrder) -> StoreResult<RegisteredOrder> {
         match self.send(pool, Work::Register(Box::new(new))).await? {
-            Done::Registered(order) => Ok(*order),
+            Done::Registered(registered) => Ok(*registered),
             _ => Err(mismatched("a registration")),
         }
     }
@@ -405,16 +405,16 @@ async fn write_together(
     // The search documents of the whole batch go last, in one statement (see
     // `write_search_rows`).
     let mut docs = SearchRows::default();
-    let mut orders = insert_new_order_rows(tx, &news, &mut docs)
+    let mut registered = insert_new_order_rows(tx, &news, &mut docs)
         .await?
         .into_iter();
     insert_audit_entries(tx, &entries).await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         results.push(match &job.work {
-            Work::Register(_) => orders
+            Work::Register(_) => registered
                 .next()
-                .map(|order| Done::Registered(Box::new(order)))
+                .map(|registered| Done::Registered(Box::new(registered)))
                 .ok_or_else(|| {
                     StoreError::Database(anyhow::anyhow!("a registration was not returned"))
                 }),
@@ -588,10 +588,10 @@ async fn in_savepoint(tx: &mut DirectTx<'_>, work: &Work) -> StoreResult<StoreRe
         Work::Register(new) => {
             insert_new_orders(tx, &[new.as_ref()])
                 .await
-                .and_then(|mut orders| {
-                    orders
+                .and_then(|mut registered| {
+                    registered
                         .pop()
-                        .map(|order| Done::Registered(Box::new(order)))
+                        .map(|registered| Done::Registered(Box::new(registered)))
                         .ok_or_else(|| {
                             StoreError::Database(anyhow::anyhow!(
                                 "the registration was not returned"
