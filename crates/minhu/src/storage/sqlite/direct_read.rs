@@ -40,9 +40,9 @@ use rusqlite::{Connection, OpenFlags, Statement};
 
 use super::{
     ColumnValue, HistoryEntry, ORDER_ASSIGNMENTS_SQL, ORDER_ATTACHMENTS_SQL, ORDER_HISTORY_SQL,
-    ORDER_REPLIES_SQL, OrderKey, READ_MMAP_BYTES, ResultRow, StoreError, StoreResult,
-    TOKEN_HOLDER_SQL, TokenHolder, assignment_from_row, attachment_from_row, history_from_row,
-    order_from_row, token_holder_from_row,
+    ORDER_REPLIES_SQL, OrderKey, ResultRow, StoreError, StoreResult, TOKEN_HOLDER_SQL, TokenHolder,
+    assignment_from_row, attachment_from_row, history_from_row, order_from_row,
+    token_holder_from_row,
 };
 use crate::storage::Attachment;
 
@@ -320,10 +320,11 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
-    connection.pragma_update(
-        None,
-        "mmap_size",
-        i64::try_from(READ_MMAP_BYTES).unwrap_or(i64::MAX),
-    )?;
+    // No file mapping (`mmap_size` 0, SQLite's default), unlike the read pool's: a point read
+    // touches a handful of pages, and under steady writes every read transaction begins on a
+    // changed database, where SQLite drops the connection's page cache and unmaps its whole
+    // mapping (`pagerBeginReadTransaction`). Mapped, each token lookup of `create` at 32
+    // clients paid an `munmap` with a TLB shootdown of the other core and page faults to map
+    // its pages again.
     Ok(connection)
 }
