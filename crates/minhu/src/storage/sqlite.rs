@@ -138,13 +138,13 @@ fn push_text_matches(qb: &mut QueryBuilder<Db>, text: &super::TextFilter) {
 /// index alone, 物业's 78,200 at a million orders in 6 ms.
 const INDEX_COUNTS_TEXT_MATCHES: bool = true;
 
-/// How many orders have a search document ([`Store::search_coverage`], which `minhu serve`
-/// runs at every start): counted in the FTS5 index's table of document sizes, one row of a few
-/// bytes per document, which the triggers on `order_search` keep in step with it.
-/// `order_search` itself has no index smaller than its rows of text, so counting them read the
-/// whole table: 2 min 49 s at ten million orders, and for all that time the count's snapshot
-/// kept the checkpoints from copying anything written after it, so the log grew by gigabytes
-/// under load and could not start again (docs/BENCHMARKS.md, ninth round). This count: 1.1 s.
+/// How many orders have a search document ([`Store::search_coverage`], which `minhu serve` runs at
+/// every start): counted in the FTS5 index's table of document sizes, one row of a few bytes per
+/// document, which the triggers on `order_search` keep in step with it. `order_search` itself has
+/// no index smaller than its rows of text, so counting them read the whole table: 2 min 49 s at ten
+/// million orders, and for all that time the count's snapshot kept the checkpoints from copying
+/// anything written after it, so the log grew by gigabytes under load and could not start again
+/// (docs/bench/city-scale-rounds-9-to-10.md, ninth round). This count: 1.1 s.
 const COUNT_SEARCH_DOCUMENTS_SQL: &str = "SELECT COUNT(*) FROM order_fts_docsize";
 
 /// The order of a text search: most relevant first, then newest.

@@ -35,14 +35,14 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// The log's size in pages at which the write connection checkpoints by itself (about 240 MB of
 /// 4 KiB pages).
 ///
-/// Under steady writes this is the only point where the log starts again from its beginning, so
-/// it is reached however far the checkpoint connection has copied, and that checkpoint syncs the
-/// database file inside a commit, with every queued write waiting. Under `create` at 32 clients
-/// and a few million orders (some 60,000 pages of log a second) it took 50-60 ms each time; at
-/// 20,000 pages that was two or three times a second, a registration in a hundred waited for
-/// one, and the p99 was 51-56 ms. At 60,000 it comes every second or so: p99 11-12 ms at the
-/// same rate, `lifecycle` unchanged (docs/BENCHMARKS.md, ninth round). The price is the log's
-/// file on disk, and after a crash the log the next start reads through to recover.
+/// Under steady writes this is the only point where the log starts again from its beginning, so it
+/// is reached however far the checkpoint connection has copied, and that checkpoint syncs the
+/// database file inside a commit, with every queued write waiting. Under `create` at 32 clients and
+/// a few million orders (some 60,000 pages of log a second) it took 50-60 ms each time; at 20,000
+/// pages that was two or three times a second, a registration in a hundred waited for one, and the
+/// p99 was 51-56 ms. At 60,000 it comes every second or so: p99 11-12 ms at the same rate,
+/// `lifecycle` unchanged (docs/bench/city-scale-rounds-9-to-10.md, ninth round). The price is the
+/// log's file on disk, and after a crash the log the next start reads through to recover.
 pub(super) const WRITER_CHECKPOINT_PAGES: u32 = 60_000;
 
 /// The running checkpoint task; dropping it stops the task.

@@ -71,12 +71,12 @@ use super::{
 /// measured gain flattens out well before (7,308 rows/s at 10 a commit, 18,980 at 100).
 pub(super) const MAX_BATCH: usize = 64;
 
-/// How long the queue stays empty before the committer merges the order index
-/// (`index_merge.rs`). A centre's busiest hour leaves gaps of tens of milliseconds between
-/// requests; under a benchmark's full load requests come closer than this, and the merging stays
-/// with FTS5's own steps inside the commits. At once instead (a step whenever the queue was empty
-/// after a commit), a merge of the index's largest level took 22 s of the committer's 60 s at
-/// ten million orders and `create` fell to 2,573/s, p99 87 ms (docs/BENCHMARKS.md, tenth round).
+/// How long the queue stays empty before the committer merges the order index (`index_merge.rs`). A
+/// centre's busiest hour leaves gaps of tens of milliseconds between requests; under a benchmark's
+/// full load requests come closer than this, and the merging stays with FTS5's own steps inside the
+/// commits. At once instead (a step whenever the queue was empty after a commit), a merge of the
+/// index's largest level took 22 s of the committer's 60 s at ten million orders and `create` fell
+/// to 2,573/s, p99 87 ms (docs/bench/city-scale-rounds-9-to-10.md, tenth round).
 const IDLE_BEFORE_MERGE: Duration = Duration::from_millis(10);
 
 /// How much work may wait for the committer before callers wait to queue.

@@ -8,7 +8,7 @@
 //! sixteen segments merged in the commit that brought the sixteenth, and each level up in the
 //! same commit as it filled. The higher the level the rarer, and the larger: at ten million
 //! orders one registration's commit merged an upper level of the index and every registration
-//! waited more than 30 s behind it (docs/BENCHMARKS.md, ninth and tenth rounds). A centre's
+//! waited more than 30 s behind it (docs/bench/city-scale-rounds-9-to-10.md). A centre's
 //! index grows that way over the years too: the levels that fill once a month or once a year
 //! are the largest.
 //!
