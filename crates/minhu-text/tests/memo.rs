@@ -6,7 +6,8 @@ use proptest::prelude::*;
 
 /// Pieces the texts are made of: clauses that repeat, words that run across punctuation-free
 /// joins, ASCII and full-width forms, connectors jieba keeps inside a word, and every kind of
-/// break the memo splits at (and some it must not).
+/// break the memo splits at (and some it must not), a compatibility comma (`﹐`, which NFKC
+/// makes a break), combining accents after letters and after breaks, and upper case.
 const PIECES: &[&str] = &[
     "小区燃气味很重",
     "幸福路路灯不亮",
@@ -43,6 +44,11 @@ const PIECES: &[&str] = &[
     "#",
     "\n",
     "\r\n",
+    "﹐",
+    "Ｗｉ\u{FF26}ｉ",
+    "e\u{301}",
+    "\u{301}",
+    "\u{FF45}\u{301}路",
 ];
 
 fn text() -> impl Strategy<Value = String> {
