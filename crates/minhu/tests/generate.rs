@@ -363,3 +363,69 @@ async fn search_documents(db: &db::TestDb, first_id: i64) -> Vec<SearchRow> {
             .unwrap()
     }
 }
+
+/// A load transaction that fails part-way writes nothing, and the store loads again afterwards
+/// (on SQLite the load connection goes back to its place after the rollback, and is used again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_load_writes_nothing_and_the_next_load_is_written() {
+    use minhu::storage::{GeneratedBatch, GeneratedOrder, OrderSearchDocument};
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+    for db in db::all_backends().await {
+        let backend = db.backend.name();
+        let app = db.app();
+        seed_demo(&app, "password").await.unwrap();
+        let options = GenOptions {
+            orders: 20,
+            seed: 5,
+            years: 1,
+            now,
+        };
+        generate(&app, &options, |_| {}).await.unwrap();
+        let start = app.store.generator_start().await.unwrap();
+        let last = start.next_order_id - 1;
+        let stored = app.store.find_order(last).await.unwrap().unwrap();
+        let generated = |aggregate: minhu_domain::OrderAggregate| GeneratedOrder {
+            aggregate,
+            events: Vec::new(),
+            search: OrderSearchDocument::default(),
+        };
+        let mut fresh = stored.clone();
+        fresh.assignments.clear();
+        fresh.order.id = start.next_order_id;
+        fresh.order.number = "20991231000001".to_owned();
+        // The stored order again: its id is taken, so the load fails after writing `fresh`.
+        let mut taken = stored.clone();
+        taken.assignments.clear();
+        taken.order.number = "20991231000002".to_owned();
+        let failing = GeneratedBatch {
+            orders: vec![generated(fresh.clone()), generated(taken)],
+            ..GeneratedBatch::default()
+        };
+        for _ in 0..2 {
+            let failed = app.store.bulk_insert_orders(&failing).await;
+            assert!(
+                failed.is_err(),
+                "{backend}: a load with a taken id was written"
+            );
+            assert!(
+                app.store
+                    .find_order(fresh.order.id)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{backend}: a failed load left its first order"
+            );
+        }
+        let next = GeneratedBatch {
+            orders: vec![generated(fresh.clone())],
+            ..GeneratedBatch::default()
+        };
+        app.store.bulk_insert_orders(&next).await.unwrap();
+        let written = app.store.find_order(fresh.order.id).await.unwrap();
+        assert_eq!(
+            written.map(|a| a.order.number),
+            Some(fresh.order.number.clone()),
+            "{backend}"
+        );
+    }
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+mod bulk_write;
 mod checkpoint;
 mod direct_read;
 mod direct_write;
@@ -19,6 +20,7 @@ mod group_commit;
 mod index_merge;
 mod read_pool;
 
+use bulk_write::BulkWriter;
 use checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use direct_read::DirectReads;
 
@@ -196,6 +198,8 @@ pub struct SqliteStore {
     /// Gathers concurrent registrations, transitions and audit lines into shared commits, on
     /// its own connection while it holds `write`'s.
     committer: GroupCommitter,
+    /// Writes the generator's load transactions on a connection of its own.
+    bulk: BulkWriter,
     /// Copies the write-ahead log into the database file off the write connection; stops
     /// with the store.
     _checkpointer: Checkpointer,
@@ -240,6 +244,7 @@ impl SqliteStore {
         let checkpointer = Checkpointer::start(&options).await?;
         let direct = DirectReads::new(options.get_filename());
         let committer = GroupCommitter::new(direct.file().map(Path::to_path_buf));
+        let bulk = BulkWriter::new(direct.file().map(Path::to_path_buf));
         let read = ReadPool::open(
             options.pragma("mmap_size", READ_MMAP_BYTES.to_string()),
             READ_CONNECTIONS,
@@ -250,6 +255,7 @@ impl SqliteStore {
             read,
             direct,
             committer,
+            bulk,
             _checkpointer: checkpointer,
         })
     }
@@ -355,6 +361,12 @@ async fn commit_audit_entry(store: &BackendStore, entry: &NewAuditEntry) -> Stor
         .committer
         .submit_audit(&store.write, entry.clone())
         .await
+}
+
+/// Writes one batch of generated orders in one transaction ([`Store::bulk_insert_orders`]), on
+/// the load connection (`sqlite/bulk_write.rs`).
+async fn load_generated_batch(store: &BackendStore, batch: &GeneratedBatch) -> StoreResult<()> {
+    store.bulk.write(&store.write, batch).await
 }
 
 /// Runs the SQLite migrations compiled into the binary ([`Store::migrate`]), then copies the

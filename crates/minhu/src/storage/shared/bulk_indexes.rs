@@ -36,7 +36,11 @@ async fn defer_order_indexes_of(pool: &Pool) -> StoreResult<u64> {
     for row in &rows {
         let name: String = col(row, "name")?;
         let definition: String = col(row, "definition")?;
-        if definition.trim_start().to_ascii_uppercase().starts_with("CREATE UNIQUE") {
+        if definition
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("CREATE UNIQUE")
+        {
             continue;
         }
         sqlx::query("INSERT INTO deferred_indexes (name, definition) VALUES ($1, $2)")

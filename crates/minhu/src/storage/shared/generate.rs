@@ -1,20 +1,13 @@
 // Part of the shared storage code (see rows.rs for how these files are compiled): the bulk load
 // of the generator (`minhu gen`). Rows come finished, with their ids; they are written with
-// multi-row INSERTs in one transaction. On SQLite the transaction runs with
-// `PRAGMA synchronous = OFF` (a bulk load that can be re-run does not need each commit on the
-// disk), and the connection goes back to FULL afterwards.
+// multi-row INSERTs in one transaction. This file builds the statements; each backend runs
+// them (`load_generated_batch`): PostgreSQL through sqlx (postgres.rs), SQLite on a rusqlite
+// connection of its own (sqlite/bulk_write.rs).
 
 use super::generated::{GeneratedBatch, GeneratorStart};
 
 /// Bound values per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
 const MAX_BINDS: usize = 30_000;
-
-/// FTS5's in-memory term buffer during a bulk load, and FTS5's own default.
-const BULK_FTS_HASH_BYTES: i64 = 256 * 1024 * 1024;
-const FTS_DEFAULT_HASH_BYTES: i64 = 1024 * 1024;
-
-/// The page cache of a bulk load on SQLite, in KiB.
-const BULK_CACHE_KIB: i64 = 256 * 1024;
 
 /// Turns the values of `rows` rows put one after the other into one
 /// `INSERT INTO table (…) VALUES (…), (…)`.
@@ -78,15 +71,26 @@ impl BulkPart {
     }
 }
 
-/// One multi-row `INSERT` of a bulk load, ready to run.
+/// One multi-row `INSERT` of a bulk load, ready to run. Every statement is kept prepared: a
+/// load writes thousands of them in a few sizes (`statement_sizes`), and parsing each again was
+/// 5 % of the generator's samples (`sqlite3RunParser`).
 struct BulkStatement {
     sql: String,
-    args: DbArgs,
-    /// A statement of a full chunk is kept prepared: a load writes thousands of chunks of the
-    /// same size, and parsing each again was 5 % of the generator's samples
-    /// (`sqlite3RunParser`). Only the few full-size statements are kept, one per table; the
-    /// partial last chunk of each table is not.
-    keep_prepared: bool,
+    args: ArgList,
+}
+
+/// The rows of each statement writing `rows` rows of which a statement holds at most `full`:
+/// full statements, then the rest in falling powers of two, so that a load's statements come
+/// in at most a dozen sizes per table however its batches are cut.
+fn statement_sizes(rows: usize, full: usize) -> impl Iterator<Item = usize> {
+    let full = full.max(1);
+    let rest = rows % full;
+    std::iter::repeat_n(full, rows / full).chain(
+        (0..usize::BITS)
+            .rev()
+            .map(|bit| 1usize << bit)
+            .filter(move |size| rest & size != 0),
+    )
 }
 
 /// The statement writing `rows` of `part`.
@@ -133,11 +137,7 @@ fn bulk_statement(
         }
     }
     let (sql, args) = multi_insert(v, part.table(), count)?;
-    Ok(BulkStatement {
-        sql,
-        args: db_args(args)?,
-        keep_prepared: count == 1 || count == part.rows_per_statement(),
-    })
+    Ok(BulkStatement { sql, args })
 }
 
 async fn generator_start_of(pool: &Pool) -> StoreResult<GeneratorStart> {
@@ -166,146 +166,60 @@ async fn generator_start_of(pool: &Pool) -> StoreResult<GeneratorStart> {
     })
 }
 
-async fn bulk_insert_batch(pool: &Pool, batch: &GeneratedBatch) -> StoreResult<()> {
-    let sqlite = BACKEND_NAME == "sqlite";
-    let mut cache_pages: i64 = 0;
-    if sqlite {
-        sqlx::query("PRAGMA synchronous = OFF")
-            .execute(pool)
-            .await?;
-        // A page cache that holds the indexes a load touches: with the default 2 MB the
-        // connection wrote pages out to the log in the middle of the transaction and read them
-        // back (`pagerStress` 4 %, `pread` 4 % of the generator's samples).
-        cache_pages = sqlx::query_scalar("PRAGMA cache_size")
-            .fetch_one(pool)
-            .await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "PRAGMA cache_size = -{BULK_CACHE_KIB}"
-        )))
-        .execute(pool)
-        .await?;
-    }
-    let result = bulk_insert_in(pool, batch).await;
-    if sqlite {
-        sqlx::query("PRAGMA synchronous = FULL")
-            .execute(pool)
-            .await?;
-        sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {cache_pages}")))
-            .execute(pool)
-            .await?;
-    }
-    result
+/// A batch's rows in the order a load writes them, parents first (an assignment names its
+/// order, a child assignment its parent).
+struct BulkRows<'b> {
+    batch: &'b GeneratedBatch,
+    assignments: Vec<(i64, &'b Assignment)>,
+    events: Vec<(i64, &'b HistoryEvent)>,
 }
 
-async fn bulk_insert_in(pool: &Pool, batch: &GeneratedBatch) -> StoreResult<()> {
-    let mut tx = begin_write(pool).await?;
-    if BACKEND_NAME == "sqlite" {
-        set_fts_hash_size(&mut tx, BULK_FTS_HASH_BYTES).await?;
+impl<'b> BulkRows<'b> {
+    fn of(batch: &'b GeneratedBatch) -> Self {
+        let assignments = batch
+            .orders
+            .iter()
+            .flat_map(|g| {
+                g.aggregate
+                    .assignments
+                    .iter()
+                    .map(|a| (g.aggregate.order.id, a))
+            })
+            .collect();
+        let events = batch
+            .orders
+            .iter()
+            .flat_map(|g| g.events.iter().map(|e| (g.aggregate.order.id, e)))
+            .collect();
+        Self {
+            batch,
+            assignments,
+            events,
+        }
     }
 
-    // The rows go in multi-row statements, parents first (an assignment names its order, a
-    // child assignment its parent). Each statement's values are built while the connection's
-    // thread runs the one before: built in turn, they left the connection idle for a fifth of
-    // the load (the main thread 2,684 samples, the connection's 9,420, serially).
-    let assignments: Vec<(i64, &Assignment)> = batch
-        .orders
-        .iter()
-        .flat_map(|g| {
-            g.aggregate
-                .assignments
-                .iter()
-                .map(|a| (g.aggregate.order.id, a))
+    /// The statements that write the rows, built one at a time as they are asked for: the
+    /// backends build each while the database runs the one before.
+    fn statements(&self) -> impl Iterator<Item = StoreResult<BulkStatement>> + '_ {
+        BulkPart::ALL.iter().flat_map(move |part| {
+            let rows = match part {
+                BulkPart::Orders | BulkPart::Search => self.batch.orders.len(),
+                BulkPart::Assignments => self.assignments.len(),
+                BulkPart::History => self.events.len(),
+            };
+            let mut first = 0;
+            statement_sizes(rows, part.rows_per_statement()).map(move |size| {
+                let range = first..first + size;
+                first += size;
+                bulk_statement(self.batch, &self.assignments, &self.events, *part, range)
+            })
         })
-        .collect();
-    let events: Vec<(i64, &HistoryEvent)> = batch
-        .orders
-        .iter()
-        .flat_map(|g| g.events.iter().map(|e| (g.aggregate.order.id, e)))
-        .collect();
-    let parts = BulkPart::ALL.iter().flat_map(|part| {
-        let rows = match part {
-            BulkPart::Orders | BulkPart::Search => batch.orders.len(),
-            BulkPart::Assignments => assignments.len(),
-            BulkPart::History => events.len(),
-        };
-        let per_statement = part.rows_per_statement();
-        (0..rows)
-            .step_by(per_statement)
-            .map(move |first| (*part, first..rows.min(first + per_statement)))
-    });
-    let mut statements =
-        parts.map(|(part, rows)| bulk_statement(batch, &assignments, &events, part, rows));
-    let mut next = statements.next().transpose()?;
-    while let Some(statement) = next {
-        let running = sqlx::query_with(AssertSqlSafe(statement.sql), statement.args)
-            .persistent(statement.keep_prepared)
-            .execute(&mut *tx);
-        let mut running = std::pin::pin!(running);
-        // The first poll hands the statement to the connection's thread.
-        let started = futures::poll!(&mut running);
-        next = statements.next().transpose()?;
-        match started {
-            std::task::Poll::Ready(done) => {
-                done?;
-            }
-            std::task::Poll::Pending => {
-                running.await?;
-            }
-        }
     }
-
-    // Daily sequences: raised to the last number used, never lowered.
-    for (day, last) in &batch.sequences {
-        sqlx::query(
-            "INSERT INTO order_number_sequences (day, last_value) VALUES ($1, $2) \
-             ON CONFLICT (day) DO UPDATE SET last_value = \
-             CASE WHEN excluded.last_value > order_number_sequences.last_value \
-             THEN excluded.last_value ELSE order_number_sequences.last_value END",
-        )
-        .bind(date_text(*day))
-        .bind(*last)
-        .execute(&mut *tx)
-        .await?;
-    }
-
-    // Explicit ids on PostgreSQL: move the identity sequences past them. Two load transactions
-    // may run at once (`BULK_WRITERS`), each with its own ids, committing in either order; the
-    // lock, held to the commit, lets one at a time set the sequences, so that the second's
-    // `MAX(id)` sees the first's rows and a sequence is never moved back. `setval` itself is
-    // not undone by a rollback.
-    if BACKEND_NAME == "postgres" {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(BULK_SEQUENCE_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        for table in ["orders", "assignments"] {
-            sqlx::query(AssertSqlSafe(format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                 (SELECT MAX(id) FROM {table}))"
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    if BACKEND_NAME == "sqlite" {
-        set_fts_hash_size(&mut tx, FTS_DEFAULT_HASH_BYTES).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
-/// The advisory lock (a key of PostgreSQL's one shared space of them) under which a load's
-/// transaction moves the identity sequences; "minhu.sq" in ASCII.
-const BULK_SEQUENCE_LOCK: i64 = 0x6d69_6e68_752e_7371;
-
-/// Sets how many bytes of new terms FTS5 gathers in memory before it writes them out as a
-/// segment of the index (a setting stored with the index). A load's transaction holds tens of
-/// megabytes of terms: with the default the index was written out in many small segments that
-/// it then merged again (`fts5IndexMerge`). Set back to the default in the same transaction.
-async fn set_fts_hash_size(tx: &mut Tx, bytes: i64) -> StoreResult<()> {
-    sqlx::query("INSERT INTO order_fts (order_fts, rank) VALUES ('hashsize', $1)")
-        .bind(bytes)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
+/// Raises a day's number sequence (`$1` the day, `$2` the last number a load used) to the last
+/// number used, never lowering it.
+const RAISE_SEQUENCE_SQL: &str = "INSERT INTO order_number_sequences (day, last_value) \
+     VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET last_value = \
+     CASE WHEN excluded.last_value > order_number_sequences.last_value \
+     THEN excluded.last_value ELSE order_number_sequences.last_value END";

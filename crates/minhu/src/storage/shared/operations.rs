@@ -939,7 +939,7 @@ impl Store for BackendStore {
     }
 
     async fn bulk_insert_orders(&self, batch: &GeneratedBatch) -> StoreResult<()> {
-        bulk_insert_batch(&self.write, batch).await
+        load_generated_batch(self, batch).await
     }
 
     fn bulk_writers(&self) -> usize {

@@ -50,9 +50,9 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row as _};
 use super::{
     Announcement, AuditEntry, CatalogueEntry, Category, CategoryPatch, HistoryEntry,
     LoginFailureCounts, NewAnnouncement, NewAuditEntry, NewCatalogueEntry, NewCategory,
-    NewPolicyRule, NewToken, NewUnit, NewUser, OrderFilter, OrderListItem, OrderPage, PageRequest, RegisteredOrder,
-    RepeatCandidate, RepeatQuery, Scope, Store, StoreError, StoreResult, TokenHolder, UnitPatch,
-    User, UserPatch, format_roles, parse_roles,
+    NewPolicyRule, NewToken, NewUnit, NewUser, OrderFilter, OrderListItem, OrderPage, PageRequest,
+    RegisteredOrder, RepeatCandidate, RepeatQuery, Scope, Store, StoreError, StoreResult,
+    TokenHolder, UnitPatch, User, UserPatch, format_roles, parse_roles,
 };
 
 /// A transaction on this backend.

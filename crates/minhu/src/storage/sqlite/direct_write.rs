@@ -59,7 +59,7 @@ impl DirectWriter {
                  connection)"
             ))
         })?;
-        let connection = open(path).map_err(|err| {
+        let connection = open_write_connection(path).map_err(|err| {
             StoreError::Database(anyhow!(
                 "opening the write connection to {}: {err}",
                 path.display()
@@ -169,7 +169,7 @@ impl From<rusqlite::Error> for WriteError {
 /// Runs `sql` (a statement without parameters or rows) from the connection's statement cache.
 /// `execute_batch` parsed `BEGIN IMMEDIATE` and `COMMIT` again for every batch
 /// (`sqlite3_prepare` 2 % of the committer's samples under `bench create`).
-fn run_kept(connection: &Connection, sql: &str) -> StoreResult<()> {
+pub(super) fn run_kept(connection: &Connection, sql: &str) -> StoreResult<()> {
     connection
         .prepare_cached(sql)
         .and_then(|mut statement| statement.execute([]))
@@ -178,7 +178,7 @@ fn run_kept(connection: &Connection, sql: &str) -> StoreResult<()> {
 }
 
 /// A read-write connection to `path` with the sqlx write pool's settings.
-fn open(path: &Path) -> rusqlite::Result<Connection> {
+pub(super) fn open_write_connection(path: &Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open_with_flags(
         PathBuf::from(path),
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -204,7 +204,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 #[cfg(test)]
 mod tests {
-    use super::open;
+    use super::open_write_connection as open;
 
     /// The committer's connection must commit as durably as the sqlx write pool's: `FULL` in WAL
     /// mode (an acknowledged order survives power loss), with foreign keys checked.
