@@ -2,7 +2,8 @@
 //!
 //! All writes go through a pool of exactly one connection, so in-process writers queue instead of
 //! failing with `SQLITE_BUSY` (registrations, transitions and audit lines are written by the group
-//! committer on a connection of its own, which holds that one while it writes); reads use a separate pool and, thanks to WAL, never wait for the
+//! committer on a connection of its own, which holds that one while it writes, and the generator's
+//! loads likewise on another); reads use a separate pool and, thanks to WAL, never wait for the
 //! writer. The SQL and the [`Store`] implementation are shared with PostgreSQL (see `shared/`):
 //! this module only defines the store, how to connect, and the pieces that differ per backend
 //! (`BACKEND_NAME`, `begin_write`, `run_migrations`, `backup_database`).

@@ -15,8 +15,9 @@
 //! [`DirectRow`]: registrations and transitions are written by one text whichever connection
 //! writes them.
 //!
-//! The store's other writes (users, units, knowledge, the generator, migrations) still go
-//! through the one-connection sqlx write pool. So that the two never wait on SQLite's write
+//! The store's other writes (users, units, knowledge, migrations) still go through the
+//! one-connection sqlx write pool (the generator's loads have a connection of their own that
+//! holds it in the same way, `bulk_write.rs`). So that the two never wait on SQLite's write
 //! lock for each other (SQLite's busy handler sleeps for milliseconds at a time), a batch holds
 //! the pool's connection from before its `BEGIN IMMEDIATE` until after its commit: writers of
 //! this process queue on the pool, as they did when the committer wrote through it. Another
