@@ -81,7 +81,8 @@ struct BulkStatement {
 
 /// The rows of each statement writing `rows` rows of which a statement holds at most `full`:
 /// full statements, then the rest in falling powers of two, so that a load's statements come
-/// in at most a dozen sizes per table however its batches are cut.
+/// in about a dozen sizes per table (one more than the bits of a full one) however its batches
+/// are cut.
 fn statement_sizes(rows: usize, full: usize) -> impl Iterator<Item = usize> {
     let full = full.max(1);
     let rest = rows % full;
