@@ -35,6 +35,14 @@ impl<'q, T> BindValue<'q> for T where T: sqlx::Encode<'q, Db> + sqlx::Type<Db> {
 /// The values of a shared statement, as they are gathered: sqlx's arguments themselves.
 type ArgList = sqlx::postgres::PgArguments;
 
+/// Arguments with room for `values` values (their size is not known: nothing is reserved for
+/// it).
+fn args_with_capacity(values: usize) -> ArgList {
+    let mut args = ArgList::default();
+    sqlx::Arguments::reserve(&mut args, values, 0);
+    args
+}
+
 /// Adds `value` to `args`; the error says why it cannot be bound.
 fn bind_value<'q, T: BindValue<'q>>(args: &mut ArgList, value: T) -> Result<(), String> {
     sqlx::Arguments::add(args, value).map_err(|err| err.to_string())

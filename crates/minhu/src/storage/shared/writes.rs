@@ -24,6 +24,15 @@ impl Values {
         }
     }
 
+    /// Values with room for `values` of them.
+    fn with_capacity(values: usize) -> Self {
+        Self {
+            names: Vec::with_capacity(values),
+            args: args_with_capacity(values),
+            ..Self::new()
+        }
+    }
+
     /// Values that leave the columns `skip` out.
     fn without(skip: Vec<&'static str>) -> Self {
         Self {
