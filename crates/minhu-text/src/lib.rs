@@ -15,7 +15,7 @@ pub mod segment;
 pub mod similarity;
 
 pub use highlight::{Piece, excerpt, highlight};
-pub use memo::{IndexTerms, TermMemo};
+pub use memo::{IndexTerms, TermMemo, push_words};
 pub use query::{FieldTerms, FieldWeight, SearchQuery, tsvector_literal};
 pub use segment::{Segmenter, normalize, segmenter, warm_up};
 pub use similarity::TextProfile;

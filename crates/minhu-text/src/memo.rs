@@ -24,6 +24,36 @@ pub trait IndexTerms {
     fn index_terms(&self, text: &str) -> Vec<String>;
     /// The segmenter underneath (for what is not cut: stopwords, fillers, synonyms).
     fn segmenter(&self) -> &Segmenter;
+
+    /// Appends the index terms of `text` to `terms`, space-separated as an FTS5 column holds
+    /// them, and, if asked, its similarity words ([`Segmenter::similarity_words`]) to
+    /// `similarity` the same way. A [`TermMemo`] writes a known clause's words out whole,
+    /// without a string per word.
+    fn push_terms(&self, text: &str, terms: &mut String, similarity: Option<&mut String>) {
+        let cut = self.index_terms(text);
+        if let Some(similarity) = similarity {
+            push_words(
+                similarity,
+                self.segmenter().similarity_words(cut.iter().cloned()),
+            );
+        }
+        push_words(terms, cut);
+    }
+}
+
+/// Appends `words` to `out`, each after a space unless `out` is empty: a text of words joined by
+/// spaces, which a word never holds ([`Segmenter::index_terms`] keeps letters and digits only).
+pub fn push_words(out: &mut String, words: impl IntoIterator<Item = impl AsRef<str>>) {
+    for word in words {
+        let word = word.as_ref();
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 impl IndexTerms for Segmenter {
@@ -67,10 +97,20 @@ pub struct TermMemo<'a> {
     clauses: RefCell<Generations>,
 }
 
+/// What the memo keeps of a clause: its words written out, as [`IndexTerms::push_terms`]
+/// appends them. A string per clause rather than one per word: copying a known clause's words
+/// one by one into new strings, and freeing them after, was most of a load's document time.
+struct ClauseWords {
+    /// The index terms, space-separated.
+    terms: String,
+    /// The similarity words, space-separated.
+    similarity: String,
+}
+
 #[derive(Default)]
 struct Generations {
-    newer: HashMap<String, Vec<String>>,
-    older: HashMap<String, Vec<String>>,
+    newer: HashMap<String, ClauseWords>,
+    older: HashMap<String, ClauseWords>,
 }
 
 impl<'a> TermMemo<'a> {
@@ -83,49 +123,75 @@ impl<'a> TermMemo<'a> {
         }
     }
 
-    /// The terms of one clause as written, cut now or remembered.
-    fn clause_terms(&self, clause: &str, terms: &mut Vec<String>) {
+    /// Calls `visit` with the words of each clause of `text` as written, cut now or remembered.
+    fn each_clause(&self, text: &str, mut visit: impl FnMut(&ClauseWords)) {
         let mut memo = self.clauses.borrow_mut();
-        if let Some(known) = memo.newer.get(clause) {
-            terms.extend_from_slice(known);
-            return;
+        for clause in text
+            .split(is_written_clause_break)
+            .filter(|c| !c.is_empty())
+        {
+            if let Some(known) = memo.newer.get(clause) {
+                visit(known);
+                continue;
+            }
+            let cut = match memo.older.remove(clause) {
+                Some(known) => known,
+                None => self.cut_clause(clause),
+            };
+            visit(&cut);
+            if memo.newer.len() >= self.capacity {
+                memo.older = std::mem::take(&mut memo.newer);
+            }
+            memo.newer.insert(clause.to_owned(), cut);
         }
-        let cut = match memo.older.remove(clause) {
-            Some(known) => known,
-            None => self.cut_clause(clause),
-        };
-        terms.extend_from_slice(&cut);
-        if memo.newer.len() >= self.capacity {
-            memo.older = std::mem::take(&mut memo.newer);
-        }
-        memo.newer.insert(clause.to_owned(), cut);
     }
 
-    /// The terms of a clause as written: normalised, then cut at the breaks normalisation may
+    /// The words of a clause as written: normalised, then cut at the breaks normalisation may
     /// have made (a compatibility form of a comma, say).
-    fn cut_clause(&self, clause: &str) -> Vec<String> {
+    fn cut_clause(&self, clause: &str) -> ClauseWords {
         let normalized = normalize(clause);
         let mut terms = Vec::new();
         for piece in normalized.split(is_clause_break).filter(|p| !p.is_empty()) {
             terms.extend(self.segmenter.index_terms_of_normalized(piece));
         }
-        terms
+        let mut words = ClauseWords {
+            terms: String::new(),
+            similarity: String::new(),
+        };
+        push_words(
+            &mut words.similarity,
+            self.segmenter.similarity_words(terms.iter().cloned()),
+        );
+        push_words(&mut words.terms, terms);
+        words
     }
 }
 
 impl IndexTerms for TermMemo<'_> {
     fn index_terms(&self, text: &str) -> Vec<String> {
         let mut terms = Vec::new();
-        for clause in text
-            .split(is_written_clause_break)
-            .filter(|c| !c.is_empty())
-        {
-            self.clause_terms(clause, &mut terms);
-        }
+        self.each_clause(text, |clause| {
+            terms.extend(
+                clause
+                    .terms
+                    .split(' ')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+            );
+        });
         terms
     }
 
     fn segmenter(&self) -> &Segmenter {
         self.segmenter
+    }
+
+    fn push_terms(&self, text: &str, terms: &mut String, mut similarity: Option<&mut String>) {
+        self.each_clause(text, |clause| {
+            push_words(terms, [clause.terms.as_str()]);
+            if let Some(similarity) = similarity.as_deref_mut() {
+                push_words(similarity, [clause.similarity.as_str()]);
+            }
+        });
     }
 }

@@ -1,7 +1,7 @@
 //! The clause memo of a bulk load cuts every text into exactly the terms the segmenter gives it,
 //! however the clauses repeat and however small the memo is.
 
-use minhu_text::{IndexTerms, TermMemo, segmenter};
+use minhu_text::{IndexTerms, TermMemo, push_words, segmenter};
 use proptest::prelude::*;
 
 /// Pieces the texts are made of: clauses that repeat, words that run across punctuation-free
@@ -68,6 +68,34 @@ proptest! {
         // Twice over, so that the second pass is answered from the memo.
         for text in texts.iter().chain(texts.iter()) {
             prop_assert_eq!(memo.index_terms(text), segmenter.index_terms(text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn the_memo_writes_out_every_text_as_the_segmenter_does(
+        texts in prop::collection::vec(text(), 1..12),
+        capacity in 1usize..6,
+    ) {
+        let segmenter = segmenter();
+        let memo = TermMemo::new(segmenter, capacity);
+        // Several texts into one field, as a search document's body holds content and replies,
+        // some of them with no words at all; twice over, the second pass from the memo.
+        for _ in 0..2 {
+            let (mut terms, mut similarity) = (String::new(), String::new());
+            let (mut expected_terms, mut expected_similarity) = (String::new(), String::new());
+            for text in &texts {
+                memo.push_terms(text, &mut terms, Some(&mut similarity));
+                let cut = segmenter.index_terms(text);
+                push_words(&mut expected_similarity, segmenter.similarity_words(cut.clone()));
+                push_words(&mut expected_terms, cut);
+            }
+            prop_assert_eq!(&terms, &expected_terms, "{:?}", texts);
+            prop_assert_eq!(&similarity, &expected_similarity, "{:?}", texts);
+            let mut plain = String::new();
+            for text in &texts {
+                segmenter.push_terms(text, &mut plain, None);
+            }
+            prop_assert_eq!(&plain, &expected_terms);
         }
     }
 }

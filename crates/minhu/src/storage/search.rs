@@ -5,7 +5,7 @@
 //! `postgres.rs`.
 
 use minhu_domain::Order;
-use minhu_text::{FieldTerms, IndexTerms, SearchQuery};
+use minhu_text::{IndexTerms, SearchQuery};
 
 /// The words of one order, as stored in `order_search`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,16 +31,14 @@ pub fn order_document<'a>(
     replies: impl IntoIterator<Item = &'a str>,
 ) -> OrderSearchDocument {
     // The title and the content are cut once each: their index terms also give the similarity
-    // words, which used to cut both a second time.
-    let title_words = segmenter.index_terms(&order.title);
-    let content_terms = segmenter.index_terms(&order.content);
-    let words = segmenter.segmenter();
-    let mut similarity = words.similarity_words(title_words.iter().cloned());
-    similarity.extend(words.similarity_words(content_terms.iter().cloned()));
-    let mut title = FieldTerms {
-        terms: segmenter.index_terms(&order.number),
-    };
-    title.terms.extend(title_words);
+    // words, which used to cut both a second time. The terms are written out as they are cut,
+    // without a string per word (a bulk load's memo keeps each clause's words written out).
+    let mut similarity = String::new();
+    let mut title_terms = String::new();
+    segmenter.push_terms(&order.number, &mut title_terms, None);
+    segmenter.push_terms(&order.title, &mut title_terms, Some(&mut similarity));
+    let mut body_terms = String::new();
+    segmenter.push_terms(&order.content, &mut body_terms, Some(&mut similarity));
     // The reviewed answer is usually also a unit's reply: index each text once.
     let mut body_texts: Vec<&str> = vec![order.location.address.as_str()];
     for text in order.reply.as_deref().into_iter().chain(replies) {
@@ -48,25 +46,24 @@ pub fn order_document<'a>(
             body_texts.push(text);
         }
     }
-    let mut body = FieldTerms {
-        terms: content_terms,
-    };
-    body.terms
-        .extend(FieldTerms::of(segmenter, body_texts).terms);
-    let caller = FieldTerms::of(
-        segmenter,
-        order
-            .citizen
-            .name
-            .as_deref()
-            .into_iter()
-            .chain(order.citizen.enterprise_name.as_deref()),
-    );
+    for text in body_texts {
+        segmenter.push_terms(text, &mut body_terms, None);
+    }
+    let mut caller_terms = String::new();
+    for name in order
+        .citizen
+        .name
+        .as_deref()
+        .into_iter()
+        .chain(order.citizen.enterprise_name.as_deref())
+    {
+        segmenter.push_terms(name, &mut caller_terms, None);
+    }
     OrderSearchDocument {
-        title_terms: title.fts_text(),
-        body_terms: body.fts_text(),
-        caller_terms: caller.fts_text(),
-        similarity_words: similarity.join(" "),
+        title_terms,
+        body_terms,
+        caller_terms,
+        similarity_words: similarity,
     }
 }
 
