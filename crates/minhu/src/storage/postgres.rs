@@ -21,7 +21,7 @@ const BACKEND_NAME: &str = "postgres";
 
 /// Load transactions of `minhu gen` at a time ([`Store::bulk_writers`]): with one, its backend
 /// kept one core busy and the generator's threads waited for it; two took 100,000 orders from
-/// 3,580 to 4,338 orders/s (docs/BENCHMARKS.md, twelfth round).
+/// 3,580 to 4,338 orders/s (docs/bench/city-scale-rounds-11-to-13.md, twelfth round).
 const BULK_WRITERS: usize = 2;
 
 /// A column type the shared row mapping reads (`ResultRow`): one sqlx decodes.

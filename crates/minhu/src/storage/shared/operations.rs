@@ -928,7 +928,7 @@ impl Store for BackendStore {
         // autovacuum reaches tables of millions of new rows under live traffic: until then
         // every first read of a page wrote it back, and counting the search documents at each
         // start (`search_coverage`) read the whole search table instead of its primary key's
-        // index alone (docs/BENCHMARKS.md, twelfth round).
+        // index alone (docs/bench/city-scale-rounds-11-to-13.md, twelfth round).
         let statement = if BACKEND_NAME == "postgres" {
             "VACUUM (ANALYZE)"
         } else {
