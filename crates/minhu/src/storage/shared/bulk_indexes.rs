@@ -75,15 +75,24 @@ async fn restore_deferred_indexes_of(pool: &Pool) -> StoreResult<u64> {
     // runs of at most `SQLITE_INDEX_SORT_KIB` to temporary files and merges them. The write pool
     // has one connection, so these settings are that connection's; they are set back even if a
     // build fails.
-    let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(pool).await?;
-    sqlx::query("PRAGMA temp_store = FILE").execute(pool).await?;
-    sqlx::query(AssertSqlSafe(format!(
-        "PRAGMA cache_size = -{SQLITE_INDEX_SORT_KIB}"
-    )))
-    .execute(pool)
-    .await?;
-    let built = build_deferred_indexes(pool, names).await;
-    sqlx::query("PRAGMA temp_store = MEMORY").execute(pool).await?;
+    let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(pool)
+        .await?;
+    let built = async {
+        sqlx::query("PRAGMA temp_store = FILE")
+            .execute(pool)
+            .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA cache_size = -{SQLITE_INDEX_SORT_KIB}"
+        )))
+        .execute(pool)
+        .await?;
+        build_deferred_indexes(pool, names).await
+    }
+    .await;
+    sqlx::query("PRAGMA temp_store = MEMORY")
+        .execute(pool)
+        .await?;
     sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {cache_size}")))
         .execute(pool)
         .await?;
