@@ -183,9 +183,11 @@ fn write_rows(
 }
 
 /// Sets how many bytes of new terms FTS5 gathers in memory before it writes them out as a
-/// segment of the index (a setting stored with the index). A load's transaction holds tens of
-/// megabytes of terms: with the default the index was written out in many small segments that
-/// it then merged again (`fts5IndexMerge`). Set back to the default in the same transaction.
+/// segment of the index (a setting stored with the index). FTS5 also writes its buffer out at
+/// every statement's savepoint, and each multi-row `INSERT` into `order_search` opens one (its
+/// trigger may fail), so a segment holds at most one statement's terms: megabytes for thousands
+/// of documents, which the default cut into many small segments that were then merged again
+/// (`fts5IndexMerge`). Set back to the default in the same transaction.
 fn set_fts_hash_size(connection: &Connection, bytes: i64) -> StoreResult<()> {
     connection
         .prepare_cached("INSERT INTO order_fts (order_fts, rank) VALUES ('hashsize', ?1)")
